@@ -1,0 +1,129 @@
+"""Command line of the local runner: ``python -m emulator simulate|demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from emulator.runner import InputError, SimulationConfig, SimulationResult, simulate
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_START = date(2027, 2, 15)
+DEMO_DAYS = 45
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 1 <= value <= 3660:
+        raise argparse.ArgumentTypeError("--days must be between 1 and 3660")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="Run the lifecycle-messaging system locally on moto with a simulated clock.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    sim = commands.add_parser("simulate", help="simulate a period on your own data")
+    sim.add_argument("--customers", type=Path, required=True, help="customers, JSON Lines")
+    sim.add_argument("--campaigns", type=Path, required=True, help="campaigns, a JSON list")
+    sim.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (00:00 UTC)")
+    sim.add_argument("--days", type=_days, required=True, help="number of days to simulate")
+    sim.add_argument("--out", type=Path, required=True, help="output directory")
+    sim.add_argument(
+        "--redeliver",
+        action="store_true",
+        help="deliver every schedule firing and queue message twice",
+    )
+    demo = commands.add_parser("demo", help="simulate the bundled demo data set")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.add_argument("--redeliver", action="store_true")
+    return parser
+
+
+def summary(result: SimulationResult, out: Path) -> str:
+    report: dict[str, Any] = result.report
+    doubled = " with every delivery doubled" if report["period"]["redeliver"] else ""
+    lines = [
+        f"Simulated {report['period']['start']} .. {report['period']['end']} "
+        f"({report['period']['days']} days){doubled}"
+        f" in {result.seconds:.1f} s",
+        f"Imported {report['imported']['customers']} customers and "
+        f"{report['imported']['campaigns']} campaigns; rejected {len(report['rejected'])} records:",
+    ]
+    for rejection in report["rejected"]:
+        lines.append(
+            f"  - {rejection['source']} line {rejection['line']}"
+            f" ({rejection['id'] or 'no id'}): {rejection['reason']}"
+        )
+    lines.append(f"Messages sent: {report['messages']}")
+    for campaign, counts in report["by_campaign"].items():
+        detail = ", ".join(f"{key} {value}" for key, value in counts.items())
+        lines.append(f"  {campaign}: {detail}")
+    locales = Counter(m["headers"].get("Content-Language", "?") for m in result.messages)
+    if locales:
+        lines.append(
+            "By content language: " + ", ".join(f"{k} {v}" for k, v in locales.most_common())
+        )
+    offsets = Counter(m["local_time"][-6:] for m in result.messages)
+    if offsets:
+        lines.append("By UTC offset: " + ", ".join(f"{k} {v}" for k, v in sorted(offsets.items())))
+    planner = report["planner"]
+    lines.append(
+        f"Planner: {planner['customers_read']} customer items read for "
+        f"{planner['ledger_items_created']} ledger items, {planner['queued_for_sending']} of them "
+        f"to send ({planner['items_read_per_planned_message']} reads per planned message)"
+    )
+    if result.messages:
+        lines.append("First messages:")
+        for message in result.messages[:5]:
+            lines.append(
+                f"  {message['local_time']}  {message['campaign_id']:<12} "
+                f"{message['customer_id']:<8} {message['subject']}"
+            )
+    lines.append(f"Wrote {out / 'messages.jsonl'} and {out / 'report.json'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        config = SimulationConfig(
+            customers=DEMO_DIR / "customers.jsonl",
+            campaigns=DEMO_DIR / "campaigns.json",
+            start=DEMO_START,
+            days=DEMO_DAYS,
+            out=args.out,
+            redeliver=args.redeliver,
+        )
+    else:
+        config = SimulationConfig(
+            customers=args.customers,
+            campaigns=args.campaigns,
+            start=args.start,
+            days=args.days,
+            out=args.out,
+            redeliver=args.redeliver,
+        )
+    try:
+        result = simulate(config)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary(result, config.out))
+    return 0

@@ -1,0 +1,45 @@
+"""Unsubscribe endpoint: GET /u/{token} confirms, POST /u/{token} unsubscribes (RFC 8058)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lifecycle import unsubscribe
+from lifecycle.clock import get_clock
+from lifecycle.observability import logger, tracer
+from lifecycle.secrets import signing_key
+from lifecycle.settings import get_settings
+
+app = APIGatewayRestResolver()
+HTML = "text/html; charset=utf-8"
+
+
+def _respond(page: unsubscribe.Page) -> Response[str]:
+    return Response(
+        status_code=page.status,
+        content_type=HTML,
+        body=page.html,
+        headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"},
+    )
+
+
+@app.get("/u/<token>")
+def confirm(token: str) -> Response[str]:
+    key = signing_key(get_settings())
+    return _respond(unsubscribe.confirmation_page(token, key, get_clock().now()))
+
+
+@app.post("/u/<token>")
+def one_click(token: str) -> Response[str]:
+    key = signing_key(get_settings())
+    return _respond(unsubscribe.unsubscribe(token, key, get_clock().now()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

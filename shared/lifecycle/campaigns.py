@@ -1,0 +1,254 @@
+"""Campaign documents: validation with field-level errors, and the sample template context.
+
+A campaign is rejected when it is saved or imported if anything in it could fail later:
+unknown occasion, bad time or timezone, a channel without content, a template that does not
+compile or uses undefined variables, an offer out of range, a malformed audience rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lifecycle.audience import AudienceRuleError, validate_rule
+from lifecycle.localtime import parse_hhmm
+from lifecycle.records import CUSTOMER_ID_RE, is_valid_timezone, normalize_locale
+from lifecycle.render import RenderError, check_template, render
+
+CampaignStatus = Literal["draft", "active", "paused", "archived"]
+Channel = Literal["email"]
+CODE_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,10}$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class CampaignError(ValueError):
+    """A campaign document is invalid; ``errors`` lists every problem by field."""
+
+    def __init__(self, errors: list[FieldError], campaign_id: str | None = None) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+        self.campaign_id = campaign_id
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BirthdayOccasion(_Strict):
+    type: Literal["birthday"]
+    feb29: Literal["feb28", "mar1"] = "feb28"
+
+
+Occasion = Annotated[BirthdayOccasion, Field(discriminator="type")]
+OCCASION_TYPES = ("birthday",)
+
+
+class Offer(_Strict):
+    percent_off: float = Field(gt=0, le=100)
+    valid_days: int = Field(default=14, ge=1, le=366)
+    code_prefix: str = "OFFER"
+
+    @field_validator("code_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not CODE_PREFIX_RE.match(value):
+            raise ValueError("must be 1-10 characters A-Z or 0-9")
+        return value
+
+
+class EmailTemplate(_Strict):
+    subject: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    html: str | None = None
+
+
+class Content(_Strict):
+    email: dict[str, EmailTemplate] | None = None
+
+
+class Campaign(BaseModel):
+    """A validated campaign. Unknown top-level keys are kept and reported as warnings."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    campaign_id: str
+    name: str = Field(min_length=1, max_length=200)
+    status: CampaignStatus = "draft"
+    occasion: Occasion
+    channels: list[Channel] = Field(min_length=1)
+    send_at_local: str = "09:00"
+    default_timezone: str = "UTC"
+    audience: dict[str, Any] | None = None
+    offer: Offer | None = None
+    content: Content
+
+    @field_validator("campaign_id")
+    @classmethod
+    def _campaign_id(cls, value: str) -> str:
+        if not CUSTOMER_ID_RE.match(value):
+            raise ValueError("must be 1-128 characters from A-Z a-z 0-9 . _ : @ + -")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a channel twice")
+        return value
+
+    @field_validator("send_at_local")
+    @classmethod
+    def _send_at(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if not is_valid_timezone(value):
+            raise ValueError(f"{value!r} is not an IANA timezone")
+        return value
+
+    @property
+    def unknown_fields(self) -> list[str]:
+        return sorted((self.model_extra or {}).keys())
+
+    def email_content(self) -> dict[str, dict[str, str | None]]:
+        templates = self.content.email or {}
+        return {locale: tpl.model_dump() for locale, tpl in templates.items()}
+
+    def document(self) -> dict[str, Any]:
+        """The JSON document stored in the campaigns table (unknown keys dropped)."""
+        return self.model_dump(mode="json", exclude=set(self.model_extra or {}))
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in OCCASION_TYPES and text == "occasion":
+            continue  # pydantic adds the union tag to the location
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "campaign"
+
+
+def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "union_tag_invalid":
+            message = (
+                f"unknown occasion type {err.get('input', {}).get('type')!r}; "
+                f"known: {', '.join(OCCASION_TYPES)}"
+            )
+            errors.append(FieldError("occasion.type", message))
+            continue
+        if err["type"] == "union_tag_not_found":
+            errors.append(FieldError("occasion.type", "is required"))
+            continue
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        errors.append(FieldError(_loc(tuple(err["loc"])), message))
+    return errors
+
+
+def sample_context(campaign: Campaign) -> dict[str, Any]:
+    """A realistic context used to test-render templates when a campaign is saved."""
+    context: dict[str, Any] = {
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "customer": {
+            "customer_id": "c-sample",
+            "locale": "en",
+            "country": "ES",
+            "timezone": campaign.default_timezone,
+        },
+        "campaign": {"id": campaign.campaign_id, "name": campaign.name},
+        "occasion": {"type": campaign.occasion.type, "date": "2027-03-14", "age": 30},
+        "unsubscribe_url": "https://example.invalid/u/sample",
+    }
+    if campaign.offer:
+        context["offer"] = offer_context(campaign.offer, "SAMPLE-CODE", date(2027, 3, 28))
+    return context
+
+
+def offer_context(offer: Offer, code: str, valid_until: date) -> dict[str, Any]:
+    percent: float | int = (
+        int(offer.percent_off) if offer.percent_off.is_integer() else offer.percent_off
+    )
+    return {
+        "percent_off": percent,
+        "valid_days": offer.valid_days,
+        "code_prefix": offer.code_prefix,
+        "code": code,
+        "valid_until": valid_until.isoformat(),
+    }
+
+
+def _check_content(campaign: Campaign) -> list[FieldError]:
+    errors: list[FieldError] = []
+    has_offer = campaign.offer is not None
+    context = sample_context(campaign)
+    for channel in campaign.channels:
+        templates = getattr(campaign.content, channel)
+        if not templates:
+            errors.append(FieldError(f"content.{channel}", f"channel {channel} has no content"))
+            continue
+        seen: set[str] = set()
+        for locale, template in templates.items():
+            prefix = f"content.{channel}.{locale}"
+            try:
+                normalized = normalize_locale(locale)
+            except ValueError as exc:
+                errors.append(FieldError(prefix, str(exc)))
+                continue
+            if normalized.lower() in seen:
+                errors.append(FieldError(prefix, "locale listed twice"))
+            seen.add(normalized.lower())
+            for part in ("subject", "text", "html"):
+                source = getattr(template, part)
+                if source is None:
+                    continue
+                field = f"{prefix}.{part}"
+                try:
+                    check_template(source, field, html=part == "html", has_offer=has_offer)
+                    render(source, context, field, html=part == "html")
+                except RenderError as exc:
+                    errors.append(FieldError(exc.field, exc.message))
+    return errors
+
+
+def parse_campaign(raw: object) -> Campaign:
+    """Validate a campaign document; raise :class:`CampaignError` listing every problem."""
+    if not isinstance(raw, Mapping):
+        raise CampaignError([FieldError("campaign", "must be a JSON object")])
+    campaign_id = raw.get("campaign_id") if isinstance(raw.get("campaign_id"), str) else None
+    try:
+        campaign = Campaign.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise CampaignError(_pydantic_errors(exc), campaign_id) from None
+    errors: list[FieldError] = []
+    if campaign.audience is not None:
+        try:
+            validate_rule(campaign.audience)
+        except AudienceRuleError as exc:
+            errors.append(FieldError(exc.path, exc.message))
+    errors.extend(_check_content(campaign))
+    if errors:
+        raise CampaignError(errors, campaign.campaign_id)
+    return campaign

@@ -1,0 +1,1 @@
+"""The delivery ledger (outbox): exactly once per (campaign, customer, occurrence)."""

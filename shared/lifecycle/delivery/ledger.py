@@ -1,0 +1,235 @@
+"""Delivery ledger: the exactly-once write, the dispatch index and the send lease.
+
+Status machine::
+
+    queued --claim--> sending --> sent | skipped(reason) | failed(reason)
+      \\--(plan-time policy)--> skipped(reason)
+
+* ``queued`` items carry ``due_shard`` and so appear in the sparse ``due`` index until the
+  dispatcher has handed them to the send queue.
+* ``claim`` is a conditional update queued -> sending with a lease. A crash after the provider
+  accepted a message but before ``sent`` was recorded leaves the item in ``sending``; when the
+  lease expires the next attempt marks it ``failed(outcome_unknown)`` instead of sending again.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
+
+from lifecycle.clock import parse_utc, utc_iso
+from lifecycle.models import DeliveryModel, HistoryEntry
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+SKIPPED = "skipped"
+FAILED = "failed"
+FINAL_STATUSES = frozenset({SENT, SKIPPED, FAILED})
+
+OUTCOME_UNKNOWN = "outcome_unknown"
+
+
+class LedgerConflictError(RuntimeError):
+    """The item changed under us (another worker holds it)."""
+
+
+def delivery_id(campaign_id: str, customer_id: str, occurrence: str) -> str:
+    """Ledger key. Ids never contain '#', so the key is unambiguous."""
+    return f"{campaign_id}#{customer_id}#{occurrence}"
+
+
+def due_shard(delivery: str, shards: int) -> str:
+    return str(zlib.crc32(delivery.encode()) % shards)
+
+
+def _condition_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    campaign_id: str
+    customer_id: str
+    occurrence: str
+    occasion: str
+    channel: str
+    deliver_at: datetime
+    local_send_time: datetime
+    timezone: str
+    context: dict[str, Any]
+    coupon_code: str | None = None
+    offer_valid_until: str | None = None
+    skip_reason: str | None = None
+
+    @property
+    def delivery_id(self) -> str:
+        return delivery_id(self.campaign_id, self.customer_id, self.occurrence)
+
+
+def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) -> bool:
+    """Write the ledger item unless it exists; True when this call created it."""
+    item_id = planned.delivery_id
+    status = SKIPPED if planned.skip_reason else QUEUED
+    item = DeliveryModel(
+        delivery_id=item_id,
+        campaign_id=planned.campaign_id,
+        customer_id=planned.customer_id,
+        occurrence=planned.occurrence,
+        occasion=planned.occasion,
+        channel=planned.channel,
+        status=status,
+        reason=planned.skip_reason,
+        deliver_at=utc_iso(planned.deliver_at),
+        local_send_time=planned.local_send_time.isoformat(),
+        timezone=planned.timezone,
+        due_shard=None if planned.skip_reason else due_shard(item_id, shards),
+        coupon_code=None if planned.skip_reason else planned.coupon_code,
+        offer_valid_until=None if planned.skip_reason else planned.offer_valid_until,
+        context=planned.context,
+        created_at=utc_iso(now),
+        updated_at=utc_iso(now),
+        attempts=0,
+        history=[HistoryEntry(at=utc_iso(now), status=status, reason=planned.skip_reason)],
+        expires_at=int((planned.deliver_at + timedelta(days=ttl_days)).timestamp()),
+    )
+    try:
+        item.save(condition=DeliveryModel.delivery_id.does_not_exist())
+    except PutError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def get(item_id: str) -> DeliveryModel | None:
+    try:
+        return DeliveryModel.get(item_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def due_ids(shard: str, now: datetime, limit: int) -> list[str]:
+    """Ids of queued items in ``shard`` whose deliver_at is at or before ``now``."""
+    results = DeliveryModel.due.query(shard, DeliveryModel.deliver_at <= utc_iso(now), limit=limit)
+    return [item.delivery_id for item in results]
+
+
+def mark_enqueued(item_id: str, now: datetime) -> bool:
+    """Take an item out of the due index once its id is on the send queue."""
+    item = DeliveryModel(delivery_id=item_id)
+    try:
+        item.update(
+            actions=[DeliveryModel.due_shard.remove(), DeliveryModel.enqueued_at.set(utc_iso(now))],
+            condition=DeliveryModel.due_shard.exists() & (DeliveryModel.status == QUEUED),
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def _history(status: str, now: datetime, reason: str | None = None) -> Action:
+    entry = HistoryEntry(at=utc_iso(now), status=status, reason=reason)
+    return DeliveryModel.history.set(DeliveryModel.history.append([entry]))
+
+
+def claim(item: DeliveryModel, now: datetime, lease_seconds: int) -> DeliveryModel:
+    """queued -> sending with a lease. Raise :class:`LedgerConflictError` if not queued."""
+    try:
+        item.update(
+            actions=[
+                DeliveryModel.status.set(SENDING),
+                DeliveryModel.lease_until.set(utc_iso(now + timedelta(seconds=lease_seconds))),
+                DeliveryModel.attempts.add(1),
+                DeliveryModel.due_shard.remove(),
+                DeliveryModel.updated_at.set(utc_iso(now)),
+                _history(SENDING, now),
+            ],
+            condition=DeliveryModel.status == QUEUED,
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            raise LedgerConflictError(item.delivery_id) from None
+        raise
+    return item
+
+
+def lease_expired(item: DeliveryModel, now: datetime) -> bool:
+    return item.lease_until is None or parse_utc(item.lease_until) <= now
+
+
+def _finish(
+    item: DeliveryModel,
+    status: str,
+    now: datetime,
+    *,
+    actions: list[Action],
+    reason: str | None,
+    expected: str,
+) -> None:
+    try:
+        item.update(
+            actions=[
+                DeliveryModel.status.set(status),
+                DeliveryModel.updated_at.set(utc_iso(now)),
+                DeliveryModel.lease_until.remove(),
+                _history(status, now, reason),
+                *actions,
+            ],
+            condition=DeliveryModel.status == expected,
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            raise LedgerConflictError(item.delivery_id) from None
+        raise
+
+
+def mark_sent(item: DeliveryModel, now: datetime, provider_message_id: str | None) -> None:
+    actions: list[Action] = [DeliveryModel.sent_at.set(utc_iso(now)), DeliveryModel.reason.remove()]
+    if provider_message_id:
+        actions.append(DeliveryModel.provider_message_id.set(provider_message_id))
+    _finish(item, SENT, now, actions=actions, reason=None, expected=SENDING)
+
+
+def mark_skipped(item: DeliveryModel, now: datetime, reason: str, expected: str = SENDING) -> None:
+    _finish(
+        item,
+        SKIPPED,
+        now,
+        actions=[DeliveryModel.reason.set(reason)],
+        reason=reason,
+        expected=expected,
+    )
+
+
+def mark_failed(
+    item: DeliveryModel,
+    now: datetime,
+    reason: str,
+    error: str | None = None,
+    expected: str = SENDING,
+) -> None:
+    actions: list[Action] = [DeliveryModel.reason.set(reason)]
+    if error:
+        actions.append(DeliveryModel.error.set(error[:1000]))
+    _finish(item, FAILED, now, actions=actions, reason=reason, expected=expected)
+
+
+def release(item: DeliveryModel, now: datetime, error: str) -> None:
+    """sending -> queued after a failure the provider certainly did not accept (retryable)."""
+    _finish(
+        item,
+        QUEUED,
+        now,
+        actions=[DeliveryModel.error.set(error[:1000])],
+        reason="retry",
+        expected=SENDING,
+    )

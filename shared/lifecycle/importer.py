@@ -1,0 +1,211 @@
+"""Import customers (JSON Lines) and campaigns (JSON list): the code every import path uses.
+
+Bad records are rejected one by one with a reason and never stop the good ones. A file that
+cannot be read at all raises :class:`ImportFileError` with a clear message.
+
+Customers are *upserted* field by field (UpdateItem), so an import never clears what the
+system itself recorded about a customer, in particular an unsubscribe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from lifecycle.campaign_store import save_campaign
+from lifecycle.campaigns import CampaignError, parse_campaign
+from lifecycle.clock import utc_iso
+from lifecycle.models import CustomerModel
+from lifecycle.records import CustomerRecord, RecordError, parse_customer
+
+MAX_LINE_BYTES = 64 * 1024
+
+
+class ImportFileError(ValueError):
+    """The whole file is unusable (not UTF-8, not JSON, wrong top-level shape)."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    source: str
+    line: int
+    id: str | None
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    source: str
+    imported: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
+    imported_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "imported": self.imported,
+            "rejected": [asdict(r) for r in self.rejected],
+            "warnings": [asdict(w) for w in self.warnings],
+        }
+
+
+def decode_text(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_customer_lines(
+    lines: Iterable[str], source: str
+) -> tuple[list[tuple[int, CustomerRecord]], ImportResult]:
+    """Validate JSON Lines; later lines win for a repeated customer_id (with a warning)."""
+    result = ImportResult(source=source)
+    accepted: dict[str, tuple[int, CustomerRecord]] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("//"):
+            continue
+        if len(text.encode()) > MAX_LINE_BYTES:
+            result.rejected.append(
+                Rejection(source, number, None, f"record: line longer than {MAX_LINE_BYTES} bytes")
+            )
+            continue
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            result.rejected.append(
+                Rejection(
+                    source,
+                    number,
+                    None,
+                    f"record: not valid JSON ({exc.msg} at column {exc.colno})",
+                )
+            )
+            continue
+        try:
+            record = parse_customer(raw)
+        except RecordError as exc:
+            result.rejected.append(Rejection(source, number, exc.record_id, exc.reason))
+            continue
+        if record.customer_id in accepted:
+            previous = accepted[record.customer_id][0]
+            result.warnings.append(
+                Rejection(
+                    source,
+                    number,
+                    record.customer_id,
+                    f"customer_id: repeats line {previous}; this line wins",
+                )
+            )
+        if record.unknown_fields:
+            result.warnings.append(
+                Rejection(
+                    source,
+                    number,
+                    record.customer_id,
+                    f"record: ignored unknown field(s) {', '.join(record.unknown_fields)}",
+                )
+            )
+        accepted[record.customer_id] = (number, record)
+    return list(accepted.values()), result
+
+
+def upsert_customer(record: CustomerRecord, now: datetime) -> None:
+    """Set every field the record has, remove the ones it lacks; keep unsubscribes."""
+    values: dict[str, Any] = {
+        "email": record.email,
+        "phone": record.phone,
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "locale": record.locale,
+        "timezone": record.timezone,
+        "country": record.country,
+        "birthday": record.birthday,
+        "birthday_md": record.birthday_month_day,
+        "created_at": utc_iso(record.created_at) if record.created_at else None,
+        "last_active_at": utc_iso(record.last_active_at) if record.last_active_at else None,
+        "attributes": record.attributes or None,
+    }
+    actions: list[Action] = []
+    for name, value in values.items():
+        attribute = getattr(CustomerModel, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    actions.append(
+        CustomerModel.consent.set({"email": record.consent.email, "sms": record.consent.sms})
+    )
+    actions.append(CustomerModel.updated_at.set(utc_iso(now)))
+    CustomerModel(customer_id=record.customer_id).update(actions=actions)
+
+
+def import_customers(lines: Iterable[str], source: str, now: datetime) -> ImportResult:
+    records, result = parse_customer_lines(lines, source)
+    for _, record in records:
+        upsert_customer(record, now)
+        result.imported += 1
+        result.imported_ids.append(record.customer_id)
+    return result
+
+
+def _json_array_items(text: str, source: str) -> list[tuple[int, Any]]:
+    """Decode a JSON array, keeping the line on which each element starts."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"{source}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    decoder = json.JSONDecoder()
+    position = len(text) - len(text.lstrip())
+    if not text[position:].startswith("["):
+        raise ImportFileError(f"{source}: must be a JSON list of campaign objects")
+    position += 1
+    items: list[tuple[int, Any]] = []
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] == "]":
+            return items
+        value, end = decoder.raw_decode(text, position)
+        items.append((text.count("\n", 0, position) + 1, value))
+        position = end
+
+
+def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
+    result = ImportResult(source=source)
+    seen: dict[str, int] = {}
+    for line, raw in _json_array_items(text, source):
+        try:
+            campaign = parse_campaign(raw)
+        except CampaignError as exc:
+            result.rejected.append(Rejection(source, line, exc.campaign_id, str(exc)))
+            continue
+        if campaign.campaign_id in seen:
+            result.warnings.append(
+                Rejection(
+                    source,
+                    line,
+                    campaign.campaign_id,
+                    f"campaign_id: repeats line {seen[campaign.campaign_id]}; this one wins",
+                )
+            )
+        if campaign.unknown_fields:
+            result.warnings.append(
+                Rejection(
+                    source,
+                    line,
+                    campaign.campaign_id,
+                    f"campaign: ignored unknown field(s) {', '.join(campaign.unknown_fields)}",
+                )
+            )
+        seen[campaign.campaign_id] = line
+        save_campaign(campaign, now)
+        result.imported += 1
+        result.imported_ids.append(campaign.campaign_id)
+    return result

@@ -1,0 +1,160 @@
+"""PynamoDB models. Key schemas here must match ``template.yaml`` (tests check both).
+
+Table names come from the environment (``CUSTOMERS_TABLE`` ...), read when the module is
+imported: the Lambda environment and the local runner set them before that.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _table(env_name: str, default: str) -> str:
+    return os.environ.get(env_name, default)
+
+
+class ConsentAttribute(MapAttribute[str, Any]):
+    email = BooleanAttribute(default=False)
+    sms = BooleanAttribute(default=False)
+
+
+class BirthdayIndex(GlobalSecondaryIndex["CustomerModel"]):
+    """Sparse index: only customers with a birthday carry ``birthday_md`` ("MM-DD")."""
+
+    class Meta:
+        index_name = "by-birthday"
+        projection = AllProjection()
+
+    birthday_md = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+
+
+class CustomerModel(Model):
+    class Meta:
+        table_name = _table("CUSTOMERS_TABLE", "Customers")
+        region = _region()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)
+    birthday_md = UnicodeAttribute(null=True)
+    consent = ConsentAttribute(default=dict)
+    unsubscribed = MapAttribute[str, Any](null=True)  # channel -> ISO instant
+    created_at = UnicodeAttribute(null=True)
+    last_active_at = UnicodeAttribute(null=True)
+    attributes = JSONAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+    by_birthday = BirthdayIndex()
+
+
+class CampaignModel(Model):
+    """A campaign: indexed fields plus the validated JSON document in ``spec``."""
+
+    class Meta:
+        table_name = _table("CAMPAIGNS_TABLE", "Campaigns")
+        region = _region()
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    occasion_type = UnicodeAttribute()
+    spec = JSONAttribute()
+    version = NumberAttribute(default=1)
+    planned_through = UnicodeAttribute(null=True)  # last local date (YYYY-MM-DD) planned
+    updated_at = UnicodeAttribute(null=True)
+
+
+class DueIndex(GlobalSecondaryIndex["DeliveryModel"]):
+    """Sparse index of queued deliveries not yet handed to the send queue."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    deliver_at = UnicodeAttribute(range_key=True)
+
+
+class HistoryEntry(MapAttribute[str, Any]):
+    at = UnicodeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+
+
+class DeliveryModel(Model):
+    """Delivery ledger: one item per (campaign, customer, occurrence)."""
+
+    class Meta:
+        table_name = _table("DELIVERIES_TABLE", "Deliveries")
+        region = _region()
+
+    delivery_id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    occurrence = UnicodeAttribute()
+    occasion = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    deliver_at = UnicodeAttribute()
+    local_send_time = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    due_shard = UnicodeAttribute(null=True)
+    coupon_code = UnicodeAttribute(null=True)
+    offer_valid_until = UnicodeAttribute(null=True)
+    context = JSONAttribute(null=True)  # occasion facts for the template (no PII)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    enqueued_at = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    sent_at = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    test = BooleanAttribute(default=False)
+    history = ListAttribute[HistoryEntry](of=HistoryEntry, default=list)
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds)
+
+    due = DueIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (CustomerModel, CampaignModel, DeliveryModel)
+_TABLE_ENV = {
+    CustomerModel: "CUSTOMERS_TABLE",
+    CampaignModel: "CAMPAIGNS_TABLE",
+    DeliveryModel: "DELIVERIES_TABLE",
+}
+
+
+def configure_tables() -> None:
+    """Re-read table names and region from the environment and drop cached connections.
+
+    Lambda never needs this (the environment is fixed before import); the local runner and
+    tests call it after they create tables.
+    """
+    for model, env_name in _TABLE_ENV.items():
+        model.Meta.table_name = os.environ.get(env_name, model.Meta.table_name)
+        model.Meta.region = _region()
+        model._connection = None

@@ -1,0 +1,51 @@
+"""Birthday occasion, including the Feb 29 rule.
+
+A customer born on Feb 29 is celebrated on Feb 29 in leap years and, in other years, on
+Feb 28 (``"feb28"``, the default) or Mar 1 (``"mar1"``), as the campaign says.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Literal
+
+from lifecycle.occasions import Occurrence
+
+Feb29Rule = Literal["feb28", "mar1"]
+LEAP_DAY = "02-29"
+
+
+def celebration_date(month_day: str, year: int, feb29: Feb29Rule = "feb28") -> date:
+    """The local date on which a birthday ``"MM-DD"`` is celebrated in ``year``."""
+    month, day = (int(part) for part in month_day.split("-"))
+    if (month, day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28) if feb29 == "feb28" else date(year, 3, 1)
+    return date(year, month, day)
+
+
+def month_days_for(local_date: date, feb29: Feb29Rule) -> list[str]:
+    """Birthday index keys ("MM-DD") whose celebration falls on ``local_date``."""
+    keys = [local_date.strftime("%m-%d")]
+    if not calendar.isleap(local_date.year):
+        rule_day = date(local_date.year, 2, 28) if feb29 == "feb28" else date(local_date.year, 3, 1)
+        if local_date == rule_day:
+            keys.append(LEAP_DAY)
+    return keys
+
+
+def occurrence(birthday: str, local_date: date, feb29: Feb29Rule) -> Occurrence | None:
+    """The occurrence of ``birthday`` on ``local_date``, or None if it is not celebrated then."""
+    month_day = birthday[2:] if birthday.startswith("--") else birthday[5:]
+    if celebration_date(month_day, local_date.year, feb29) != local_date:
+        return None
+    age: int | None = None
+    if not birthday.startswith("--"):
+        age = local_date.year - int(birthday[:4])
+        if age < 0:
+            return None  # celebrated before being born: bad data, never a message
+    return Occurrence(
+        key=str(local_date.year),
+        local_date=local_date,
+        context={"type": "birthday", "date": local_date.isoformat(), "age": age},
+    )

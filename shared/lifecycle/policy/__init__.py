@@ -1,0 +1,1 @@
+"""Send policies: every rule that can stop a message, each with a reason code."""

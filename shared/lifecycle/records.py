@@ -1,0 +1,270 @@
+"""Validation of input records (customers) shared by every import path.
+
+Each invalid record raises :class:`RecordError` with a reason that starts with the offending
+field (``"birthday: 1991-02-29 is not a valid date"``) so that operators can fix their data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field
+
+CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+FULL_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+MONTH_DAY_RE = re.compile(r"^--(\d{2})-(\d{2})$")
+MAX_NAME_LENGTH = 200
+MAX_ATTRIBUTES_JSON = 4096
+
+KNOWN_FIELDS = frozenset(
+    {
+        "customer_id",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "locale",
+        "timezone",
+        "country",
+        "birthday",
+        "consent",
+        "created_at",
+        "last_active_at",
+        "attributes",
+    }
+)
+
+
+class RecordError(ValueError):
+    """An input record is invalid; ``reason`` names the field first."""
+
+    def __init__(self, reason: str, record_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.record_id = record_id
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: bool = False
+    sms: bool = False
+
+
+class CustomerRecord(BaseModel):
+    """A validated, normalized customer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+    birthday: str | None = None
+    consent: Consent = Field(default_factory=Consent)
+    created_at: datetime | None = None
+    last_active_at: datetime | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    unknown_fields: list[str] = Field(default_factory=list)
+
+    @property
+    def birthday_month_day(self) -> str | None:
+        """``"MM-DD"`` of the birthday (the birthday index key), or None."""
+        return birthday_month_day(self.birthday) if self.birthday else None
+
+    @property
+    def birth_year(self) -> int | None:
+        if self.birthday and not self.birthday.startswith("--"):
+            return int(self.birthday[:4])
+        return None
+
+
+def birthday_month_day(birthday: str) -> str:
+    return birthday[2:] if birthday.startswith("--") else birthday[5:]
+
+
+@cache
+def is_valid_timezone(name: str) -> bool:
+    if not name or name.strip() != name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def parse_birthday(value: object) -> str:
+    """Validate ``YYYY-MM-DD`` (real date, 1900-2100) or ``--MM-DD`` (Feb 29 allowed)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string 'YYYY-MM-DD' or '--MM-DD'")
+    full = FULL_DATE_RE.match(value)
+    if full:
+        year, month, day = (int(part) for part in full.groups())
+        if not 1900 <= year <= 2100:
+            raise ValueError(f"{value} has a year outside 1900-2100")
+        try:
+            date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{value} is not a valid date") from None
+        return value
+    month_day = MONTH_DAY_RE.match(value)
+    if month_day:
+        month, day = (int(part) for part in month_day.groups())
+        try:
+            date(2000, month, day)  # a leap year: --02-29 is a real birthday
+        except ValueError:
+            raise ValueError(f"{value} is not a valid month and day") from None
+        return value
+    raise ValueError(f"{value!r} must be 'YYYY-MM-DD' or '--MM-DD'")
+
+
+def parse_instant(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string with a UTC offset")
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+    if instant.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset (add Z or +hh:mm)")
+    return instant
+
+
+def normalize_locale(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string such as 'en-US'")
+    candidate = value.replace("_", "-")
+    if not LOCALE_RE.match(candidate):
+        raise ValueError(f"{value!r} is not a language tag such as 'en' or 'zh-CN'")
+    parts = candidate.split("-")
+    normalized = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 2:
+            normalized.append(part.upper())
+        elif len(part) == 4:
+            normalized.append(part.title())
+        else:
+            normalized.append(part)
+    return "-".join(normalized)
+
+
+def _normalize_email(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid address ({exc})") from None
+    return result.normalized
+
+
+def _normalize_phone(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("+"):
+        raise ValueError("must be an E.164 number such as +4915112345678")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{value!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{value!r} is not a valid E.164 number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _normalize_country(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise ValueError("must be an ISO 3166-1 alpha-2 code such as 'DE'")
+    code = value.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"longer than {MAX_NAME_LENGTH} characters")
+    return value.strip()
+
+
+def _timezone(value: object) -> str:
+    if not isinstance(value, str) or not is_valid_timezone(value):
+        raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/Berlin'")
+    return value
+
+
+def _consent(value: object) -> Consent:
+    if not isinstance(value, dict):
+        raise ValueError('must be an object such as {"email": true, "sms": false}')
+    for key in ("email", "sms"):
+        if key in value and not isinstance(value[key], bool):
+            raise ValueError(f"{key} must be true or false")
+    return Consent(email=value.get("email", False), sms=value.get("sms", False))
+
+
+def _attributes(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be an object")
+    if len(json.dumps(value, default=str)) > MAX_ATTRIBUTES_JSON:
+        raise ValueError(f"larger than {MAX_ATTRIBUTES_JSON} bytes")
+    return dict(value)
+
+
+_FIELD_PARSERS: dict[str, Any] = {
+    "email": _normalize_email,
+    "phone": _normalize_phone,
+    "first_name": _name,
+    "last_name": _name,
+    "locale": normalize_locale,
+    "timezone": _timezone,
+    "country": _normalize_country,
+    "birthday": parse_birthday,
+    "consent": _consent,
+    "created_at": parse_instant,
+    "last_active_at": parse_instant,
+    "attributes": _attributes,
+}
+
+
+def parse_customer(raw: object) -> CustomerRecord:
+    """Validate and normalize one customer record.
+
+    Raises
+    ------
+    RecordError
+        The first problem found, naming the field (``"timezone: 'Mars/X' is not ..."``).
+    """
+    if not isinstance(raw, dict):
+        raise RecordError(f"record: must be a JSON object, got {type(raw).__name__}")
+    customer_id = raw.get("customer_id")
+    if customer_id is None:
+        raise RecordError("customer_id: is required")
+    if not isinstance(customer_id, str) or not CUSTOMER_ID_RE.match(customer_id):
+        shown = customer_id if isinstance(customer_id, str) else None
+        raise RecordError(
+            "customer_id: must be 1-128 characters from A-Z a-z 0-9 . _ : @ + -", shown
+        )
+    values: dict[str, Any] = {"customer_id": customer_id}
+    for field, parser in _FIELD_PARSERS.items():
+        value = raw.get(field)
+        if value is None:
+            continue
+        try:
+            values[field] = parser(value)
+        except ValueError as exc:
+            raise RecordError(f"{field}: {exc}", customer_id) from None
+    values["unknown_fields"] = sorted(key for key in raw if key not in KNOWN_FIELDS)
+    return CustomerRecord(**values)

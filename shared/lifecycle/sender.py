@@ -1,0 +1,239 @@
+"""Sender: the one send path for every occasion.
+
+For one ledger item: claim it (queued -> sending), re-check campaign, send window, consent and
+suppression, render the template for the customer's locale, hand the message to the provider
+and record the outcome with a reason code. Duplicate queue messages find the item already
+claimed or finished and do nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lifecycle.campaign_store import load_campaign
+from lifecycle.campaigns import Campaign, offer_context
+from lifecycle.channels.email import OutgoingEmail, ProviderError, send_email
+from lifecycle.clock import parse_utc, utc_iso
+from lifecycle.customers import get_customer
+from lifecycle.delivery import ledger
+from lifecycle.models import DeliveryModel
+from lifecycle.observability import MetricUnit, logger, metrics
+from lifecycle.policy.consent import consent_block
+from lifecycle.render import RenderError, render_email
+from lifecycle.settings import Settings
+from lifecycle.tokens import sign_unsubscribe
+
+CAMPAIGN_INACTIVE = "campaign_inactive"
+CUSTOMER_NOT_FOUND = "customer_not_found"
+SEND_WINDOW_MISSED = "send_window_missed"
+TEMPLATE_ERROR = "template_error"
+PROVIDER_REJECTED = "provider_rejected"
+DUPLICATE = "duplicate"
+MAX_ATTEMPTS = 5
+
+
+class RetryLaterError(RuntimeError):
+    """Transient: let the queue deliver the message again later."""
+
+
+@dataclass(frozen=True)
+class SendDependencies:
+    settings: Settings
+    key: bytes
+    sesv2: Any
+    events: Any | None = None
+
+
+def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) -> str:
+    """Send one delivery; return its outcome (``sent``, ``skipped:<reason>``, ``duplicate`` ...).
+
+    Raises
+    ------
+    RetryLaterError
+        The item is leased by another worker or the provider failed transiently.
+    """
+    item = ledger.get(delivery_id)
+    if item is None:
+        logger.warning("delivery not in ledger", delivery_id=delivery_id)
+        return "missing"
+    if item.status in ledger.FINAL_STATUSES:
+        return DUPLICATE
+    if item.status == ledger.SENDING:
+        if not ledger.lease_expired(item, now):
+            raise RetryLaterError(f"{delivery_id} is being sent by another worker")
+        # A worker died after claiming: the provider may have accepted the message.
+        # Never send it again silently; record it for an operator.
+        ledger.mark_failed(
+            item,
+            now,
+            ledger.OUTCOME_UNKNOWN,
+            "worker stopped after claiming; provider outcome unknown",
+        )
+        metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
+        return f"failed:{ledger.OUTCOME_UNKNOWN}"
+    try:
+        ledger.claim(item, now, deps.settings.send_lease_seconds)
+    except ledger.LedgerConflictError:
+        return DUPLICATE
+    return _send_claimed(item, now, deps)
+
+
+def _send_claimed(item: DeliveryModel, now: datetime, deps: SendDependencies) -> str:
+    campaign = load_campaign(item.campaign_id)
+    if campaign is None or campaign.status != "active":
+        return _skip(item, now, CAMPAIGN_INACTIVE)
+    late = now - parse_utc(item.deliver_at)
+    if late > timedelta(minutes=deps.settings.max_send_delay_minutes):
+        return _skip(item, now, SEND_WINDOW_MISSED)
+    customer = get_customer(item.customer_id)
+    if customer is None:
+        return _skip(item, now, CUSTOMER_NOT_FOUND)
+    blocked = consent_block(customer, item.channel)
+    if blocked:
+        return _skip(item, now, blocked)
+    try:
+        mail = compose_email(item, campaign, customer, now, deps)
+    except RenderError as exc:
+        ledger.mark_failed(item, now, TEMPLATE_ERROR, str(exc))
+        return f"failed:{TEMPLATE_ERROR}"
+    try:
+        message_id = send_email(deps.sesv2, mail, deps.settings.ses_configuration_set)
+    except ProviderError as exc:
+        if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
+            ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
+            return f"failed:{PROVIDER_REJECTED}"
+        ledger.release(item, now, str(exc))  # certainly not accepted: safe to retry
+        raise RetryLaterError(str(exc)) from exc
+    # From here on the provider has the message: a crash before mark_sent leaves the item in
+    # "sending", which the next attempt turns into failed(outcome_unknown), never a resend.
+    ledger.mark_sent(item, now, message_id)
+    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
+    _emit_sent(item, now, deps)
+    return ledger.SENT
+
+
+def _skip(item: DeliveryModel, now: datetime, reason: str) -> str:
+    ledger.mark_skipped(item, now, reason)
+    metrics.add_metric(name=f"Skipped_{reason}", unit=MetricUnit.Count, value=1)
+    return f"skipped:{reason}"
+
+
+def template_context(
+    item: DeliveryModel, campaign: Campaign, customer: dict[str, Any], unsubscribe_url: str
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "first_name": customer.get("first_name") or "",
+        "last_name": customer.get("last_name") or "",
+        "customer": {
+            "customer_id": customer["customer_id"],
+            "locale": customer.get("locale") or "",
+            "country": customer.get("country") or "",
+            "timezone": item.timezone,
+        },
+        "campaign": {"id": campaign.campaign_id, "name": campaign.name},
+        "occasion": dict(item.context or {"type": item.occasion}),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    if campaign.offer:
+        until = item.offer_valid_until or item.local_send_time[:10]
+        context["offer"] = offer_context(
+            campaign.offer, item.coupon_code or "", date.fromisoformat(until)
+        )
+    return context
+
+
+def unsubscribe_url(
+    settings: Settings,
+    key: bytes,
+    *,
+    customer_id: str,
+    channel: str,
+    campaign_id: str,
+    now: datetime,
+) -> str:
+    token = sign_unsubscribe(
+        key,
+        customer_id=customer_id,
+        channel=channel,
+        campaign_id=campaign_id,
+        now=now,
+        ttl_days=settings.unsubscribe_token_ttl_days,
+    )
+    return f"{settings.public_base_url}/u/{token}"
+
+
+def compose_email(
+    item: DeliveryModel,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    now: datetime,
+    deps: SendDependencies,
+) -> OutgoingEmail:
+    url = unsubscribe_url(
+        deps.settings,
+        deps.key,
+        customer_id=item.customer_id,
+        channel=item.channel,
+        campaign_id=campaign.campaign_id,
+        now=now,
+    )
+    context = template_context(item, campaign, customer, url)
+    rendered = render_email(campaign.email_content(), customer.get("locale"), context)
+    name = display_name(customer.get("first_name"), customer.get("last_name"), rendered.locale)
+    return OutgoingEmail(
+        sender=deps.settings.sender_email,
+        to=customer["email"],
+        to_name=name or None,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        local_date=now.astimezone(ZoneInfo(item.timezone)),
+        unsubscribe_url=url,
+        delivery_id=item.delivery_id,
+        campaign_id=campaign.campaign_id,
+        customer_id=item.customer_id,
+        occasion=item.occasion,
+        locale=rendered.locale,
+    )
+
+
+FAMILY_NAME_FIRST = frozenset({"zh", "ja", "ko", "hu", "vi"})
+
+
+def display_name(first: str | None, last: str | None, locale: str) -> str:
+    """Name for the To: header, in the order the customer's language writes it."""
+    if locale.split("-")[0].lower() in FAMILY_NAME_FIRST:
+        joiner = "" if locale.lower().startswith(("zh", "ja")) else " "
+        return joiner.join(part for part in (last, first) if part)
+    return " ".join(part for part in (first, last) if part)
+
+
+def _emit_sent(item: DeliveryModel, now: datetime, deps: SendDependencies) -> None:
+    """Publish ``message.sent`` for other services; a failure here never causes a resend."""
+    if deps.events is None:
+        return
+    detail = {
+        "delivery_id": item.delivery_id,
+        "campaign_id": item.campaign_id,
+        "customer_id": item.customer_id,
+        "occasion": item.occasion,
+        "channel": item.channel,
+        "occurrence": item.occurrence,
+        "sent_at": utc_iso(now),
+    }
+    try:
+        deps.events.put_events(
+            Entries=[
+                {
+                    "Source": "lifecycle.messaging",
+                    "DetailType": "message.sent",
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+    except Exception:
+        logger.exception("could not publish message.sent", delivery_id=item.delivery_id)

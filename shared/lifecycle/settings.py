@@ -1,0 +1,57 @@
+"""One settings model, parsed once from environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+class Settings(BaseModel):
+    """Runtime configuration (see README "Configuration")."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=1)
+    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE", min_length=1)
+    deliveries_table: str = Field(alias="DELIVERIES_TABLE", min_length=1)
+    orders_table: str = Field(default="", alias="ORDERS_TABLE")
+    send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
+    sender_email: str = Field(default="", alias="SENDER_EMAIL")
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
+    signing_secret_name: str = Field(default="", alias="SIGNING_SECRET_NAME")
+    signing_secret: str = Field(default="", alias="SIGNING_SECRET", repr=False)
+    ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
+    dispatch_shards: int = Field(default=4, alias="DISPATCH_SHARDS", ge=1, le=64)
+    ledger_ttl_days: int = Field(default=400, alias="LEDGER_TTL_DAYS", ge=30)
+    unsubscribe_token_ttl_days: int = Field(default=90, alias="UNSUBSCRIBE_TOKEN_TTL_DAYS", ge=1)
+    send_lease_seconds: int = Field(default=300, alias="SEND_LEASE_SECONDS", ge=30)
+    max_send_delay_minutes: int = Field(default=15, alias="MAX_SEND_DELAY_MINUTES", ge=1)
+    plan_ahead_days: int = Field(default=1, alias="PLAN_AHEAD_DAYS", ge=1, le=7)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Parse the environment once; raise :class:`SettingsError` with every problem listed."""
+    try:
+        return Settings.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid environment: {problems}") from exc
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local runner change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,83 @@
+"""One-click unsubscribe (RFC 8058): GET shows a confirmation page, only POST changes state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from lifecycle.customers import record_unsubscribe
+from lifecycle.observability import logger
+from lifecycle.tokens import TokenError, verify_unsubscribe
+
+STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em">
+<h1>{title}</h1>
+{body}
+</body></html>"""
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    html: str
+
+
+def _page(status: int, title: str, body: str) -> Page:
+    return Page(status, _PAGE.format(title=escape(title), body=body))
+
+
+def _error_page(error: TokenError) -> Page:
+    messages = {
+        "malformed": "This unsubscribe link is not complete. Please copy the whole link.",
+        "forged": "This unsubscribe link is not valid.",
+        "expired": "This unsubscribe link has expired. Use the link in a more recent message.",
+    }
+    return _page(
+        STATUS_FOR_TOKEN_ERROR[error.kind],
+        "Link not valid",
+        f"<p>{escape(messages[error.kind])}</p>",
+    )
+
+
+def confirmation_page(token: str, key: bytes, now: datetime) -> Page:
+    """GET: check the token and show a button that POSTs; changes nothing."""
+    try:
+        claim = verify_unsubscribe(key, token, now)
+    except TokenError as exc:
+        return _error_page(exc)
+    form = (
+        f"<p>Do you want to stop receiving {escape(claim.channel)} messages from us?</p>"
+        f'<form method="post" action="{escape(token)}">'
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        '<button type="submit">Unsubscribe</button></form>'
+    )
+    return _page(200, "Unsubscribe", form)
+
+
+def unsubscribe(token: str, key: bytes, now: datetime) -> Page:
+    """POST (one-click or the confirmation form): withdraw consent for the token's channel."""
+    try:
+        claim = verify_unsubscribe(key, token, now)
+    except TokenError as exc:
+        logger.info("unsubscribe token rejected", kind=exc.kind)
+        return _error_page(exc)
+    found = record_unsubscribe(claim.customer_id, claim.channel, now)
+    logger.info(
+        "unsubscribed",
+        customer_id=claim.customer_id,
+        channel=claim.channel,
+        campaign_id=claim.campaign_id,
+        known_customer=found,
+    )
+    # Same answer whether or not the customer still exists: reveals nothing.
+    return _page(
+        200,
+        "You are unsubscribed",
+        f"<p>You will not receive {escape(claim.channel)} messages from us any more.</p>",
+    )

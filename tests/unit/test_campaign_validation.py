@@ -1,0 +1,149 @@
+"""Campaign documents: the DESIGN example is accepted as written; bad ones name the field."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from lifecycle.campaigns import CampaignError, parse_campaign
+
+EXAMPLE: dict[str, Any] = {
+    "campaign_id": "bday-2027",
+    "name": "Birthday 20% off",
+    "status": "active",
+    "occasion": {"type": "birthday", "feb29": "feb28"},
+    "channels": ["email"],
+    "send_at_local": "09:00",
+    "default_timezone": "UTC",
+    "audience": {"all": [{"attr": "country", "in": ["ES", "US"]}]},
+    "offer": {"percent_off": 20, "valid_days": 14, "code_prefix": "BDAY"},
+    "content": {
+        "email": {
+            "en": {
+                "subject": "Happy birthday, {{ first_name }}!",
+                "text": "Here is {{ offer.percent_off }}% off: {{ offer.code }}",
+            }
+        }
+    },
+}
+
+
+def test_given_design_example_when_parsed_then_accepted_as_written():
+    campaign = parse_campaign(EXAMPLE)
+    assert campaign.campaign_id == "bday-2027"
+    assert campaign.occasion.feb29 == "feb28"
+    assert campaign.document()["audience"] == EXAMPLE["audience"]
+
+
+def test_given_minimal_campaign_when_parsed_then_defaults_apply():
+    raw = {
+        "campaign_id": "b",
+        "name": "B",
+        "occasion": {"type": "birthday"},
+        "channels": ["email"],
+        "content": {"email": {"en": {"subject": "Hi", "text": "Hello {{ first_name }}"}}},
+    }
+    campaign = parse_campaign(raw)
+    assert (campaign.status, campaign.send_at_local, campaign.default_timezone) == (
+        "draft",
+        "09:00",
+        "UTC",
+    )
+    assert campaign.occasion.feb29 == "feb28"
+
+
+def _set(path: str, value: Any) -> Any:
+    def mutate(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = doc
+        for part in parents:
+            target = target[part]
+        if value is _DELETE:
+            del target[last]
+        else:
+            target[last] = value
+
+    return mutate
+
+
+_DELETE = object()
+
+BAD = [
+    ("no-id", _set("campaign_id", _DELETE), "campaign_id"),
+    ("id-with-hash", _set("campaign_id", "a#b"), "campaign_id"),
+    ("empty-name", _set("name", ""), "name"),
+    ("unknown-status", _set("status", "running"), "status"),
+    ("unknown-occasion", _set("occasion", {"type": "anniversary"}), "occasion.type"),
+    ("occasion-without-type", _set("occasion", {"feb29": "feb28"}), "occasion.type"),
+    ("bad-feb29-rule", _set("occasion.feb29", "mar2"), "occasion.feb29"),
+    ("occasion-extra-key", _set("occasion.days", 3), "occasion.days"),
+    ("no-channels", _set("channels", []), "channels"),
+    ("unknown-channel", _set("channels", ["pigeon"]), "channels[0]"),
+    ("repeated-channel", _set("channels", ["email", "email"]), "channels"),
+    ("bad-time", _set("send_at_local", "9am"), "send_at_local"),
+    ("hour-25", _set("send_at_local", "25:00"), "send_at_local"),
+    ("bad-timezone", _set("default_timezone", "Mars/Base"), "default_timezone"),
+    ("offer-over-100", _set("offer.percent_off", 150), "offer.percent_off"),
+    ("offer-zero", _set("offer.percent_off", 0), "offer.percent_off"),
+    ("offer-days-zero", _set("offer.valid_days", 0), "offer.valid_days"),
+    ("offer-prefix-lower", _set("offer.code_prefix", "bday"), "offer.code_prefix"),
+    ("offer-unknown-key", _set("offer.amount", 5), "offer.amount"),
+    ("no-content", _set("content", {}), "content.email"),
+    ("empty-email-content", _set("content.email", {}), "content.email"),
+    ("undefined-variable", _set("content.email.en.text", "{{ coupon }}"), "content.email.en.text"),
+    ("bad-syntax", _set("content.email.en.subject", "{% if %}"), "content.email.en.subject"),
+    (
+        "unknown-attribute",
+        _set("content.email.en.text", "{{ offer.nope }}"),
+        "content.email.en.text",
+    ),
+    ("no-subject", _set("content.email.en.subject", _DELETE), "content.email.en.subject"),
+    (
+        "bad-locale-key",
+        _set("content.email", {"english!": {"subject": "s", "text": "t"}}),
+        "content.email.english!",
+    ),
+    ("bad-audience-op", _set("audience", {"attr": "country", "like": "E"}), "audience"),
+    ("empty-audience-all", _set("audience", {"all": []}), "audience.all"),
+    (
+        "hostile-template",
+        _set("content.email.en.text", "{{ ''.__class__ }}"),
+        "content.email.en.text",
+    ),
+    ("offer-in-template-without-offer", _set("offer", _DELETE), "content.email.en.text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"), [(m, f) for _, m, f in BAD], ids=[i for i, _, _ in BAD]
+)
+def test_given_bad_campaign_when_parsed_then_error_names_the_field(mutate, field):
+    doc = copy.deepcopy(EXAMPLE)
+    mutate(doc)
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(doc)
+    assert field in [error.field for error in caught.value.errors], caught.value.errors
+
+
+@pytest.mark.parametrize("raw", [None, [], "bday", 3])
+def test_given_non_object_when_parsed_then_campaign_error(raw):
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(raw)
+    assert caught.value.errors[0].field == "campaign"
+
+
+def test_given_several_problems_when_parsed_then_all_reported():
+    doc = copy.deepcopy(EXAMPLE)
+    doc["send_at_local"] = "99:99"
+    doc["default_timezone"] = "Nowhere/City"
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(doc)
+    assert {e.field for e in caught.value.errors} >= {"send_at_local", "default_timezone"}
+
+
+def test_given_unknown_top_level_field_when_parsed_then_kept_as_warning():
+    doc = copy.deepcopy(EXAMPLE)
+    doc["description"] = "spring"
+    assert parse_campaign(doc).unknown_fields == ["description"]

@@ -1,0 +1,174 @@
+"""template.yaml: valid for cfn-lint and the SAM transform, and consistent with the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from emulator.template import Schedule, load_template
+from lifecycle.models import CampaignModel, CustomerModel, DeliveryModel
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def _validator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "validate_template", ROOT / "scripts" / "validate_template.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_given_repository_template_when_validated_then_no_problem():
+    assert _validator().validate(ROOT / "template.yaml") == []
+
+
+@pytest.mark.parametrize(
+    ("original", "typo", "expected"),
+    [
+        ("            BatchSize: 10", "            BatchSizee: 10", "BatchSizee"),
+        (
+            "            FunctionResponseTypes:",
+            "            FunctionResponseType:",
+            "FunctionResponseType",
+        ),
+        (
+            "            Schedule: !Ref DispatcherSchedule",
+            "            Schedulee: !Ref DispatcherSchedule",
+            "Schedulee",
+        ),
+        ("      CodeUri: functions/sender/", "      CodeUri: functions/sendr/", "sendr"),
+    ],
+)
+def test_given_typo_in_sam_property_when_validated_then_fails_naming_it(
+    tmp_path, original, typo, expected
+):
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    assert original in text
+    broken = tmp_path / "template.yaml"
+    broken.write_text(text.replace(original, typo, 1), encoding="utf-8")
+    problems = _validator().validate(broken, base=ROOT)
+    assert problems
+    assert any(expected in problem for problem in problems)
+
+
+def _keys(resource: dict[str, Any]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in resource["Properties"]["KeySchema"]}
+
+
+def _indexes(resource: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        index["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+        for index in resource["Properties"].get("GlobalSecondaryIndexes", [])
+    }
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "model"),
+    [
+        ("CustomersTable", CustomerModel),
+        ("CampaignsTable", CampaignModel),
+        ("DeliveriesTable", DeliveryModel),
+    ],
+)
+def test_given_models_when_compared_with_template_then_keys_and_indexes_match(logical_id, model):
+    resource = RESOURCES[logical_id]
+    assert _keys(resource) == {"HASH": model._hash_keyname}
+    model_indexes = {}
+    projections = {}
+    for index in model._indexes.values():
+        schema = index._get_schema()
+        model_indexes[schema["index_name"]] = {
+            k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]
+        }
+        projections[schema["index_name"]] = schema["projection"]["ProjectionType"]
+    assert _indexes(resource) == model_indexes
+    for index in resource["Properties"].get("GlobalSecondaryIndexes", []):
+        assert index["Projection"]["ProjectionType"] == projections[index["IndexName"]]
+
+
+def test_given_sender_when_template_read_then_queue_settings_are_safe():
+    sender = RESOURCES["SenderFunction"]["Properties"]
+    queue = RESOURCES["SendQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * sender["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["SendDLQ", "Arn"]}
+    event = sender["Events"]["SendQueue"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert (globals_["Runtime"], globals_["Architectures"]) == ("python3.12", ["arm64"])
+
+
+def test_given_every_function_when_template_read_then_handler_file_exists():
+    for name, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert (ROOT / resource["Properties"]["CodeUri"] / "handler.py").is_file(), name
+
+
+def test_given_orders_table_when_template_read_then_stream_has_both_images():
+    spec = RESOURCES["OrdersTable"]["Properties"]["StreamSpecification"]
+    assert spec == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_given_layer_requirements_when_compared_with_pyproject_then_identical():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [
+        line.strip()
+        for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert sorted(layer) == sorted(project)
+
+
+START = datetime(2027, 3, 13, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("expression", "days", "count", "first"),
+    [
+        ("rate(5 minutes)", 1, 288, START),
+        ("rate(1 hour)", 2, 48, START),
+        ("rate(1 day)", 3, 3, START),
+        ("cron(0 0 * * ? *)", 3, 3, START),
+        ("cron(30 9 * * ? *)", 2, 2, START.replace(hour=9, minute=30)),
+        ("cron(*/15 1-2 * * ? *)", 1, 8, START.replace(hour=1)),
+        ("cron(0 6,18 * * ? *)", 1, 2, START.replace(hour=6)),
+    ],
+)
+def test_given_schedule_when_fire_times_listed_then_counts_match(expression, days, count, first):
+    times = list(Schedule("F", expression).fire_times(START, START + timedelta(days=days)))
+    assert len(times) == count
+    assert times[0] == first
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(0 minutes)",
+        "every 5 minutes",
+        "cron(0 0 * * MON *)",
+        "cron(0 25 * * ? *)",
+        "cron(0 0 * *)",
+        "cron(L 0 * * ? *)",
+    ],
+)
+def test_given_unsupported_schedule_when_listed_then_value_error(expression):
+    with pytest.raises(ValueError):
+        list(Schedule("F", expression).fire_times(START, START + timedelta(days=1)))
+
+
+def test_given_copy_without_functions_folder_when_validated_then_artifacts_reported(tmp_path):
+    shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
+    problems = _validator().validate(tmp_path / "template.yaml")
+    assert any("functions/planner/ is not a folder" in p for p in problems)
