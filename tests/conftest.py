@@ -73,3 +73,12 @@ def clock() -> Iterator[Any]:
     set_clock(simulated)
     yield simulated
     set_clock(SystemClock())
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_metrics() -> Iterator[None]:
+    """Logic called outside a handler records metrics nobody flushes: drop them per test."""
+    yield
+    from lifecycle.observability import metrics
+
+    metrics.clear_metrics()

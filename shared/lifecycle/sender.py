@@ -206,7 +206,7 @@ FAMILY_NAME_FIRST = frozenset({"zh", "ja", "ko", "hu", "vi"})
 
 def display_name(first: str | None, last: str | None, locale: str) -> str:
     """Name for the To: header, in the order the customer's language writes it."""
-    if locale.split("-")[0].lower() in FAMILY_NAME_FIRST:
+    if locale.split("-", maxsplit=1)[0].lower() in FAMILY_NAME_FIRST:
         joiner = "" if locale.lower().startswith(("zh", "ja")) else " "
         return joiner.join(part for part in (last, first) if part)
     return " ".join(part for part in (first, last) if part)
