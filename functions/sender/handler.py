@@ -32,6 +32,7 @@ def dependencies() -> SendDependencies:
         key=signing_key(settings),
         sesv2=client("sesv2"),
         events=client("events"),
+        sns=client("sns"),
     )
 
 

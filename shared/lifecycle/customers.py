@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from lifecycle.clock import utc_iso
+from lifecycle.clock import parse_utc, utc_iso
 from lifecycle.models import CustomerModel
-from lifecycle.records import CustomerRecord
+from lifecycle.records import is_valid_timezone
+
+
+def country_shard_key(customer_id: str, country: str, shards: int) -> str:
+    """Key of the ``by-country`` index: the country split into ``shards`` partitions."""
+    return f"{country}#{zlib.crc32(customer_id.encode()) % shards}"
+
+
+def last_active_day_key(last_active_at: datetime, timezone: str | None) -> str:
+    """Key of the ``by-last-active`` index: the local date of the last activity.
+
+    The customer's timezone, or UTC when they have none (the inactivity rule is defined on
+    this date, so planning can query exactly one index key per local date).
+    """
+    zone = ZoneInfo(timezone) if timezone and is_valid_timezone(timezone) else ZoneInfo("UTC")
+    return last_active_at.astimezone(zone).date().isoformat()
+
+
+def inactivity_anchor(customer: dict[str, Any]) -> date | None:
+    if not customer.get("last_active_at"):
+        return None
+    return date.fromisoformat(
+        last_active_day_key(parse_utc(customer["last_active_at"]), customer.get("timezone"))
+    )
 
 
 def to_dict(model: CustomerModel) -> dict[str, Any]:
@@ -31,28 +56,9 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         "unsubscribed": dict(model.unsubscribed.as_dict()) if model.unsubscribed else {},
         "created_at": model.created_at,
         "last_active_at": model.last_active_at,
+        "last_survey_at": model.last_survey_at,
         "attributes": model.attributes or {},
     }
-
-
-def to_model(record: CustomerRecord, now: datetime) -> CustomerModel:
-    return CustomerModel(
-        customer_id=record.customer_id,
-        email=record.email,
-        phone=record.phone,
-        first_name=record.first_name,
-        last_name=record.last_name,
-        locale=record.locale,
-        timezone=record.timezone,
-        country=record.country,
-        birthday=record.birthday,
-        birthday_md=record.birthday_month_day,
-        consent={"email": record.consent.email, "sms": record.consent.sms},
-        created_at=utc_iso(record.created_at) if record.created_at else None,
-        last_active_at=utc_iso(record.last_active_at) if record.last_active_at else None,
-        attributes=record.attributes or None,
-        updated_at=utc_iso(now),
-    )
 
 
 def get_customer(customer_id: str) -> dict[str, Any] | None:
@@ -87,6 +93,71 @@ def record_unsubscribe(customer_id: str, channel: str, now: datetime) -> bool:
                 CustomerModel.updated_at.set(utc_iso(now)),
             ],
             condition=CustomerModel.customer_id.exists(),
+        )
+    except UpdateError:
+        return False
+    return True
+
+
+def customers_in_country_shard(key: str) -> Iterator[dict[str, Any]]:
+    for model in CustomerModel.by_country.query(key):
+        yield to_dict(model)
+
+
+def customers_last_active_on(day: str) -> Iterator[dict[str, Any]]:
+    for model in CustomerModel.by_last_active.query(day):
+        yield to_dict(model)
+
+
+def record_activity(customer_id: str, at: datetime) -> str:
+    """Move ``last_active_at`` forward to ``at`` (never backwards).
+
+    Returns ``"updated"``, ``"stale"`` (an equal or later activity is already recorded) or
+    ``"unknown_customer"``. Safe under duplicate and out-of-order events.
+    """
+    try:
+        model = CustomerModel.get(customer_id, consistent_read=True)
+    except DoesNotExist:
+        return "unknown_customer"
+    instant = utc_iso(at)
+    if model.last_active_at and model.last_active_at >= instant:
+        return "stale"
+    try:
+        model.update(
+            actions=[
+                CustomerModel.last_active_at.set(instant),
+                CustomerModel.last_active_day.set(last_active_day_key(at, model.timezone)),
+            ],
+            condition=CustomerModel.customer_id.exists()
+            & (
+                CustomerModel.last_active_at.does_not_exist()
+                | (CustomerModel.last_active_at < instant)
+            ),
+        )
+    except UpdateError:
+        return "stale"
+    return "updated"
+
+
+def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, survey: str) -> bool:
+    """Record a survey send unless another one went out in the last ``throttle_days``.
+
+    Atomic (conditional update); idempotent for the same ``survey`` so a retried send of that
+    survey is not throttled by itself.
+    """
+    limit = utc_iso(now - timedelta(days=throttle_days))
+    try:
+        CustomerModel(customer_id=customer_id).update(
+            actions=[
+                CustomerModel.last_survey_at.set(utc_iso(now)),
+                CustomerModel.last_survey_id.set(survey),
+            ],
+            condition=CustomerModel.customer_id.exists()
+            & (
+                CustomerModel.last_survey_at.does_not_exist()
+                | (CustomerModel.last_survey_at <= limit)
+                | (CustomerModel.last_survey_id == survey)
+            ),
         )
     except UpdateError:
         return False

@@ -15,11 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from lifecycle.campaign_store import save_campaign
 from lifecycle.campaigns import CampaignError, parse_campaign
 from lifecycle.clock import utc_iso
+from lifecycle.customers import country_shard_key, last_active_day_key
 from lifecycle.models import CustomerModel
 from lifecycle.records import CustomerRecord, RecordError, parse_customer
 
@@ -117,8 +119,12 @@ def parse_customer_lines(
     return list(accepted.values()), result
 
 
-def upsert_customer(record: CustomerRecord, now: datetime) -> None:
-    """Set every field the record has, remove the ones it lacks; keep unsubscribes."""
+def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int = 16) -> None:
+    """Set every field the record has, remove the ones it lacks; keep unsubscribes.
+
+    Activity recorded by usage events after the file was written is kept: ``last_active_at``
+    only moves forward.
+    """
     values: dict[str, Any] = {
         "email": record.email,
         "phone": record.phone,
@@ -130,24 +136,52 @@ def upsert_customer(record: CustomerRecord, now: datetime) -> None:
         "birthday": record.birthday,
         "birthday_md": record.birthday_month_day,
         "created_at": utc_iso(record.created_at) if record.created_at else None,
-        "last_active_at": utc_iso(record.last_active_at) if record.last_active_at else None,
         "attributes": record.attributes or None,
+        "country_shard": (
+            country_shard_key(record.customer_id, record.country, country_shards)
+            if record.country
+            else None
+        ),
     }
-    actions: list[Action] = []
-    for name, value in values.items():
-        attribute = getattr(CustomerModel, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
+    actions: list[Action] = [
+        getattr(CustomerModel, name).remove()
+        if value is None
+        else getattr(CustomerModel, name).set(value)
+        for name, value in values.items()
+    ]
     actions.append(
         CustomerModel.consent.set({"email": record.consent.email, "sms": record.consent.sms})
     )
     actions.append(CustomerModel.updated_at.set(utc_iso(now)))
-    CustomerModel(customer_id=record.customer_id).update(actions=actions)
+    item = CustomerModel(customer_id=record.customer_id)
+    if record.last_active_at is None:
+        item.update(actions=actions)
+        return
+    instant = utc_iso(record.last_active_at)
+    activity: list[Action] = [
+        CustomerModel.last_active_at.set(instant),
+        CustomerModel.last_active_day.set(
+            last_active_day_key(record.last_active_at, record.timezone)
+        ),
+    ]
+    try:
+        item.update(
+            actions=actions + activity,
+            condition=CustomerModel.last_active_at.does_not_exist()
+            | (CustomerModel.last_active_at <= instant),
+        )
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        item.update(actions=actions)  # newer activity already recorded: keep it
 
 
-def import_customers(lines: Iterable[str], source: str, now: datetime) -> ImportResult:
+def import_customers(
+    lines: Iterable[str], source: str, now: datetime, country_shards: int = 16
+) -> ImportResult:
     records, result = parse_customer_lines(lines, source)
     for _, record in records:
-        upsert_customer(record, now)
+        upsert_customer(record, now, country_shards)
         result.imported += 1
         result.imported_ids.append(record.customer_id)
     return result

@@ -45,6 +45,28 @@ class BirthdayIndex(GlobalSecondaryIndex["CustomerModel"]):
     customer_id = UnicodeAttribute(range_key=True)
 
 
+class CountryIndex(GlobalSecondaryIndex["CustomerModel"]):
+    """Customers by ``country_shard`` ("DE#7"): holiday planning fans out one task per shard."""
+
+    class Meta:
+        index_name = "by-country"
+        projection = AllProjection()
+
+    country_shard = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+
+
+class LastActiveIndex(GlobalSecondaryIndex["CustomerModel"]):
+    """Customers by the local day of their last activity (inactivity reminders)."""
+
+    class Meta:
+        index_name = "by-last-active"
+        projection = AllProjection()
+
+    last_active_day = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+
+
 class CustomerModel(Model):
     class Meta:
         table_name = _table("CUSTOMERS_TABLE", "Customers")
@@ -64,10 +86,16 @@ class CustomerModel(Model):
     unsubscribed = MapAttribute[str, Any](null=True)  # channel -> ISO instant
     created_at = UnicodeAttribute(null=True)
     last_active_at = UnicodeAttribute(null=True)
+    last_active_day = UnicodeAttribute(null=True)
+    country_shard = UnicodeAttribute(null=True)
+    last_survey_at = UnicodeAttribute(null=True)
+    last_survey_id = UnicodeAttribute(null=True)
     attributes = JSONAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
 
     by_birthday = BirthdayIndex()
+    by_country = CountryIndex()
+    by_last_active = LastActiveIndex()
 
 
 class CampaignModel(Model):
@@ -140,11 +168,84 @@ class DeliveryModel(Model):
     due = DueIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (CustomerModel, CampaignModel, DeliveryModel)
+class OrderItem(MapAttribute[str, Any]):
+    sku = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    qty = NumberAttribute(default=1)
+    price = NumberAttribute(null=True)
+
+
+class OrdersByCustomerIndex(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OrderModel(Model):
+    """Orders are written by the shop; this system reads them and consumes their stream."""
+
+    class Meta:
+        table_name = _table("ORDERS_TABLE", "Orders")
+        region = _region()
+
+    order_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    delivered_at = UnicodeAttribute(null=True)
+    items = ListAttribute[OrderItem](of=OrderItem, default=list)
+    total = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+
+    by_customer = OrdersByCustomerIndex()
+
+
+class ResponsesByCampaignIndex(GlobalSecondaryIndex["SurveyResponseModel"]):
+    class Meta:
+        index_name = "by-campaign"
+        projection = AllProjection()
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    survey_id = UnicodeAttribute(range_key=True)
+
+
+class SurveyResponseModel(Model):
+    """One response per survey (the survey's delivery id); a resubmission overwrites it."""
+
+    class Meta:
+        table_name = _table("RESPONSES_TABLE", "SurveyResponses")
+        region = _region()
+
+    survey_id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()
+    score = NumberAttribute()
+    comment = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute()
+    first_answered_at = UnicodeAttribute()
+    revisions = NumberAttribute(default=1)
+
+    by_campaign = ResponsesByCampaignIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    CustomerModel,
+    CampaignModel,
+    DeliveryModel,
+    OrderModel,
+    SurveyResponseModel,
+)
 _TABLE_ENV = {
     CustomerModel: "CUSTOMERS_TABLE",
     CampaignModel: "CAMPAIGNS_TABLE",
     DeliveryModel: "DELIVERIES_TABLE",
+    OrderModel: "ORDERS_TABLE",
+    SurveyResponseModel: "RESPONSES_TABLE",
 }
 
 

@@ -1,18 +1,28 @@
-"""Planner: turn occasions into ledger items, one per (campaign, customer, occurrence).
+"""Planner: turn occasions into ledger items, one per (campaign, customer, occurrence, channel).
 
-Birthday planning works on *local dates*. A run at UTC instant ``now`` plans, for each active
-birthday campaign, every local date after the campaign's cursor (``planned_through``) up to
-``today + plan_ahead_days`` (UTC calendar). A local date D is sent between D 00:00 at UTC+14
-(D-1 10:00 UTC) and D 23:59 at UTC-12 (D+1 11:59 UTC), so planning D+1 at D 00:00 UTC is always
-in time. The first run of a new campaign starts at today. Dates skipped because the planner was
-down are planned late: occurrences whose send time is more than ``max_send_delay`` in the past
-are recorded as ``skipped(missed_send_window)`` so the ledger still answers "why not".
+Date-driven occasions (birthday, holiday, inactivity) are planned on *local dates*. A run at
+UTC instant ``now`` plans, for each active campaign, every local date after the campaign's
+cursor (``planned_through``) up to ``today + plan_ahead_days``. A local date D is sent between
+D-1 10:00 UTC (UTC+14) and D+1 11:59 UTC (UTC-12), so planning D+1 at D 00:00 UTC is always in
+time. The first run of a new (or re-activated) campaign starts at today and ignores occurrences
+whose time has passed; later catch-up runs record those as ``skipped(missed_send_window)``.
 
-Reads: one index Query per birthday key ("MM-DD") and run, shared by all campaigns.
+Reads never scan the customer table:
+
+* birthday: one Query of ``by-birthday`` per "MM-DD" key (plus "02-29" on Feb 28 / Mar 1 of
+  non-leap years), shared by all birthday campaigns of the run;
+* inactivity: one Query of ``by-last-active`` for the day ``days`` before;
+* holiday: the planner only decides which countries have a greeted holiday on the date and
+  sends one task per (country, shard) to the plan queue; plan workers Query ``by-country``
+  for their shard in parallel, so no single Lambda reads a whole country.
+
+Order-triggered occasions (replenishment, surveys) are planned from the Orders stream with
+the same :func:`plan_occurrence`.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,20 +30,43 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from lifecycle import audience
-from lifecycle.campaign_store import active_campaigns, advance_cursor
-from lifecycle.campaigns import Campaign, offer_context
-from lifecycle.customers import customers_with_birthday
+from lifecycle.campaign_store import active_campaigns, advance_cursor, load_campaign
+from lifecycle.campaigns import (
+    BirthdayOccasion,
+    Campaign,
+    HolidayOccasion,
+    InactivityOccasion,
+    ReplenishmentOccasion,
+    SurveyOccasion,
+)
+from lifecycle.customers import (
+    customers_in_country_shard,
+    customers_last_active_on,
+    customers_with_birthday,
+    get_customer,
+)
 from lifecycle.delivery import ledger
 from lifecycle.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.observability import logger
-from lifecycle.occasions import birthday
+from lifecycle.occasions import Occurrence, birthday, holiday, inactivity
+from lifecycle.occasions import orders as order_occasions
 from lifecycle.offers import coupon_code, valid_until
 from lifecycle.policy.consent import consent_block
 from lifecycle.records import is_valid_timezone
+from lifecycle.settings import Settings
 
 NOT_IN_AUDIENCE = "not_in_audience"
 MISSED_SEND_WINDOW = "missed_send_window"
 MAX_CATCH_UP_DAYS = 31
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    shards: int
+    ttl_days: int
+    ahead_days: int
+    max_send_delay: timedelta
+    country_shards: int = 16
 
 
 @dataclass
@@ -44,6 +77,13 @@ class PlanReport:
     created: Counter[str] = field(default_factory=Counter)  # status/reason -> count
     existing: int = 0
     customers_read: int = 0
+    tasks: int = 0
+
+    def merge(self, other: PlanReport) -> None:
+        self.created.update(other.created)
+        self.existing += other.existing
+        self.customers_read += other.customers_read
+        self.tasks += other.tasks
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +91,7 @@ class PlanReport:
             "created": dict(self.created),
             "existing": self.existing,
             "customers_read": self.customers_read,
+            "tasks": self.tasks,
         }
 
 
@@ -62,110 +103,341 @@ def dates_to_plan(cursor: str | None, now: datetime, ahead_days: int) -> list[da
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def plan_birthday_delivery(
+def customer_timezone(customer: dict[str, Any], campaign: Campaign) -> str:
+    zone = customer.get("timezone")
+    return zone if zone and is_valid_timezone(zone) else campaign.default_timezone
+
+
+def plan_occurrence(
     campaign: Campaign,
     customer: dict[str, Any],
-    local_date: date,
+    occurrence: Occurrence,
     now: datetime,
     key: bytes,
     *,
     first_planning: bool,
     max_send_delay: timedelta,
-) -> ledger.PlannedDelivery | None:
-    """Decide what the ledger says for one customer and campaign on ``local_date``.
+) -> list[ledger.PlannedDelivery]:
+    """Ledger items (one per channel) for one occurrence, with a skip reason where excluded.
 
-    Returns None when there is no occurrence (birthday not on that date) or, on a campaign's
-    first planning, when the send time has already passed (before the campaign existed).
+    Empty when, on a campaign's first planning, the send time has already passed.
     """
-    assert campaign.occasion.type == "birthday"
-    occurrence = birthday.occurrence(customer["birthday"], local_date, campaign.occasion.feb29)
-    if occurrence is None:
-        return None
-    tz = customer.get("timezone") or campaign.default_timezone
-    if not is_valid_timezone(tz):
-        tz = campaign.default_timezone
-    local = local_send_instant(local_date, parse_hhmm(campaign.send_at_local), tz)
+    tz = customer_timezone(customer, campaign)
+    local = local_send_instant(occurrence.local_date, parse_hhmm(campaign.send_at_local), tz)
     deliver_at = to_utc(local)
-    skip: str | None = None
-    if deliver_at + max_send_delay < now:
-        if first_planning:
-            return None
-        skip = MISSED_SEND_WINDOW
-    channel = campaign.channels[0]
-    if skip is None and not audience.evaluate(campaign.audience, customer):
-        skip = NOT_IN_AUDIENCE
-    if skip is None:
-        skip = consent_block(customer, channel)
-    item_id = ledger.delivery_id(campaign.campaign_id, customer["customer_id"], occurrence.key)
-    code = until = None
-    if campaign.offer and skip is None:
-        code = coupon_code(campaign.offer.code_prefix, item_id, key)
-        until = valid_until(local_date, campaign.offer.valid_days).isoformat()
-    return ledger.PlannedDelivery(
-        campaign_id=campaign.campaign_id,
-        customer_id=customer["customer_id"],
-        occurrence=occurrence.key,
-        occasion=campaign.occasion.type,
-        channel=channel,
-        deliver_at=deliver_at,
-        local_send_time=local,
-        timezone=tz,
-        context=occurrence.context,
-        coupon_code=code,
-        offer_valid_until=until,
-        skip_reason=skip,
+    late = deliver_at + max_send_delay < now
+    if late and first_planning:
+        return []
+    in_audience = audience.evaluate(campaign.audience, customer)
+    planned = []
+    for channel in campaign.channels:
+        skip: str | None = None
+        if late:
+            skip = MISSED_SEND_WINDOW
+        elif not in_audience:
+            skip = NOT_IN_AUDIENCE
+        else:
+            skip = consent_block(customer, channel)
+        item_id = ledger.delivery_id(
+            campaign.campaign_id, customer["customer_id"], occurrence.key, channel
+        )
+        code = until = None
+        if campaign.offer and skip is None:
+            # One code per occurrence, shared by its channels.
+            code_id = ledger.delivery_id(
+                campaign.campaign_id, customer["customer_id"], occurrence.key, "offer"
+            )
+            code = coupon_code(campaign.offer.code_prefix, code_id, key)
+            until = valid_until(occurrence.local_date, campaign.offer.valid_days).isoformat()
+        planned.append(
+            ledger.PlannedDelivery(
+                campaign_id=campaign.campaign_id,
+                customer_id=customer["customer_id"],
+                occurrence=occurrence.key,
+                occasion=campaign.occasion.type,
+                channel=channel,
+                deliver_at=deliver_at,
+                local_send_time=local,
+                timezone=tz,
+                context=occurrence.context,
+                coupon_code=code,
+                offer_valid_until=until,
+                skip_reason=skip,
+            )
+        )
+        assert planned[-1].delivery_id == item_id
+    return planned
+
+
+def _write(
+    planned: Iterable[ledger.PlannedDelivery],
+    now: datetime,
+    settings: PlanSettings,
+    report: PlanReport,
+) -> None:
+    for item in planned:
+        if ledger.create(item, now, settings.shards, settings.ttl_days):
+            report.created[item.skip_reason or ledger.QUEUED] += 1
+        else:
+            report.existing += 1
+
+
+def _holiday_hits(spec: HolidayOccasion, day: date, country: str) -> list[holiday.HolidayHit]:
+    return holiday.holidays_on(
+        day,
+        country,
+        spec.holidays,
+        [c.model_dump() for c in spec.custom],
+        [entry.model_dump() for entry in spec.lunar],
     )
 
 
-def offer_for(campaign: Campaign, code: str, until: str) -> dict[str, Any] | None:
-    if campaign.offer is None:
-        return None
-    return offer_context(campaign.offer, code, date.fromisoformat(until))
+def holiday_occurrence(hit: holiday.HolidayHit) -> Occurrence:
+    return Occurrence(
+        key=hit.date.isoformat(),
+        local_date=hit.date,
+        context={
+            "type": "holiday",
+            "date": hit.date.isoformat(),
+            "name": hit.name,
+            "country": hit.country,
+            "source": hit.source,
+        },
+    )
 
 
-def plan_birthdays(
+def plan_dated(
     now: datetime,
     key: bytes,
+    settings: PlanSettings,
     *,
-    shards: int,
-    ttl_days: int,
-    ahead_days: int,
-    max_send_delay: timedelta,
+    send_tasks: Callable[[list[dict[str, Any]]], None] | None = None,
     campaigns: list[tuple[Campaign, str | None]] | None = None,
-    fetch: Callable[[str], Iterable[dict[str, Any]]] = customers_with_birthday,
 ) -> PlanReport:
-    """Plan every active birthday campaign up to ``today + ahead_days`` and advance cursors."""
+    """Plan every active date-driven campaign and advance the cursors.
+
+    ``send_tasks`` receives holiday fan-out tasks (the plan queue); without it they are
+    planned inline (small deployments, tests).
+    """
     report = PlanReport()
     cache: dict[str, list[dict[str, Any]]] = {}
 
-    def customers_for(month_day: str) -> list[dict[str, Any]]:
-        if month_day not in cache:
-            cache[month_day] = list(fetch(month_day))
-            report.customers_read += len(cache[month_day])
-        return cache[month_day]
+    def read(
+        index_key: str, fetch: Callable[[str], Iterable[dict[str, Any]]], value: str
+    ) -> list[dict[str, Any]]:
+        if index_key not in cache:
+            cache[index_key] = list(fetch(value))
+            report.customers_read += len(cache[index_key])
+        return cache[index_key]
 
-    for campaign, cursor in campaigns if campaigns is not None else active_campaigns("birthday"):
-        assert campaign.occasion.type == "birthday"
-        dates = dates_to_plan(cursor, now, ahead_days)
+    if campaigns is None:
+        campaigns = [
+            entry
+            for kind in ("birthday", "holiday", "inactivity")
+            for entry in active_campaigns(kind)
+        ]
+    for campaign, cursor in campaigns:
+        dates = dates_to_plan(cursor, now, settings.ahead_days)
         report.dates[campaign.campaign_id] = [d.isoformat() for d in dates]
+        first = cursor is None
+        spec = campaign.occasion
         for local_date in dates:
-            for month_day in birthday.month_days_for(local_date, campaign.occasion.feb29):
-                for customer in customers_for(month_day):
-                    planned = plan_birthday_delivery(
-                        campaign,
-                        customer,
-                        local_date,
-                        now,
-                        key,
-                        first_planning=cursor is None,
-                        max_send_delay=max_send_delay,
-                    )
-                    if planned is None:
-                        continue
-                    if ledger.create(planned, now, shards, ttl_days):
-                        report.created[planned.skip_reason or ledger.QUEUED] += 1
-                    else:
-                        report.existing += 1
+            if isinstance(spec, BirthdayOccasion):
+                for month_day in birthday.month_days_for(local_date, spec.feb29):
+                    for customer in read(f"bd#{month_day}", customers_with_birthday, month_day):
+                        occurrence = birthday.occurrence(
+                            customer["birthday"], local_date, spec.feb29
+                        )
+                        if occurrence:
+                            _write(
+                                plan_occurrence(
+                                    campaign,
+                                    customer,
+                                    occurrence,
+                                    now,
+                                    key,
+                                    first_planning=first,
+                                    max_send_delay=settings.max_send_delay,
+                                ),
+                                now,
+                                settings,
+                                report,
+                            )
+            elif isinstance(spec, InactivityOccasion):
+                anchor = inactivity.anchor_day(local_date, spec.days).isoformat()
+                for customer in read(f"la#{anchor}", customers_last_active_on, anchor):
+                    occurrence = inactivity.occurrence(customer, local_date, spec.days)
+                    if occurrence:
+                        _write(
+                            plan_occurrence(
+                                campaign,
+                                customer,
+                                occurrence,
+                                now,
+                                key,
+                                first_planning=first,
+                                max_send_delay=settings.max_send_delay,
+                            ),
+                            now,
+                            settings,
+                            report,
+                        )
+            elif isinstance(spec, HolidayOccasion):
+                tasks = [
+                    {
+                        "campaign_id": campaign.campaign_id,
+                        "country": country,
+                        "date": local_date.isoformat(),
+                        "shard": shard,
+                        "first_planning": first,
+                    }
+                    for country in spec.countries
+                    if _holiday_hits(spec, local_date, country)
+                    for shard in range(settings.country_shards)
+                ]
+                report.tasks += len(tasks)
+                if send_tasks is not None:
+                    if tasks:
+                        send_tasks(tasks)
+                else:
+                    for task in tasks:
+                        report.merge(plan_holiday_task(task, now, key, settings, campaign))
         if dates and not advance_cursor(campaign.campaign_id, dates[-1], cursor):
             logger.warning("planning cursor moved concurrently", campaign_id=campaign.campaign_id)
     return report
+
+
+def plan_holiday_task(
+    task: dict[str, Any],
+    now: datetime,
+    key: bytes,
+    settings: PlanSettings,
+    campaign: Campaign | None = None,
+) -> PlanReport:
+    """Plan one (campaign, country, shard, date) holiday task; safe to run twice."""
+    report = PlanReport()
+    campaign = campaign or load_campaign(str(task["campaign_id"]))
+    if campaign is None or campaign.status != "active":
+        return report
+    spec = campaign.occasion
+    if not isinstance(spec, HolidayOccasion):
+        return report
+    day = date.fromisoformat(str(task["date"]))
+    hits = _holiday_hits(spec, day, str(task["country"]))
+    if not hits:
+        return report
+    occurrence = holiday_occurrence(hits[0])  # several on one day: one greeting, the first
+    shard_key = f"{task['country']}#{task['shard']}"
+    for customer in customers_in_country_shard(shard_key):
+        report.customers_read += 1
+        if customer.get("country") != task["country"]:
+            continue
+        _write(
+            plan_occurrence(
+                campaign,
+                customer,
+                occurrence,
+                now,
+                key,
+                first_planning=bool(task.get("first_planning")),
+                max_send_delay=settings.max_send_delay,
+            ),
+            now,
+            settings,
+            report,
+        )
+    return report
+
+
+def parse_task(body: str) -> dict[str, Any]:
+    """Validate a plan-queue message body."""
+    task = json.loads(body)
+    if not isinstance(task, dict):
+        raise ValueError("plan task must be an object")
+    for name in ("campaign_id", "country", "date", "shard"):
+        if name not in task:
+            raise ValueError(f"plan task lacks {name}")
+    date.fromisoformat(str(task["date"]))
+    return task
+
+
+def plan_order_change(
+    old: order_occasions.Order | None,
+    new: order_occasions.Order | None,
+    now: datetime,
+    key: bytes,
+    settings: PlanSettings,
+    *,
+    campaigns: list[Campaign] | None = None,
+) -> PlanReport:
+    """Orders stream: an order that became ``delivered`` starts replenishment and surveys."""
+    report = PlanReport()
+    if new is None or not order_occasions.became_delivered(old, new):
+        return report
+    if campaigns is None:
+        campaigns = [
+            c
+            for kind in ("replenishment", "post_purchase_survey")
+            for c, _ in active_campaigns(kind)
+        ]
+    if not campaigns:
+        return report
+    customer = get_customer(new.customer_id)
+    report.customers_read += 1
+    if customer is None:
+        logger.warning("order for unknown customer", order_id=new.order_id)
+        return report
+    for campaign in campaigns:
+        tz = customer_timezone(customer, campaign)
+        spec = campaign.occasion
+        occurrence: Occurrence | None = None
+        if isinstance(spec, ReplenishmentOccasion):
+            occurrence = order_occasions.replenishment(new, tz, spec.days_after_purchase, spec.skus)
+        elif isinstance(spec, SurveyOccasion):
+            occurrence = order_occasions.survey(new, tz, spec.delay_days, spec.kind)
+        if occurrence is None:
+            continue
+        _write(
+            plan_occurrence(
+                campaign,
+                customer,
+                occurrence,
+                now,
+                key,
+                first_planning=False,
+                max_send_delay=settings.max_send_delay,
+            ),
+            now,
+            settings,
+            report,
+        )
+    return report
+
+
+def plan_settings(settings: Settings) -> PlanSettings:
+    return PlanSettings(
+        shards=settings.dispatch_shards,
+        ttl_days=settings.ledger_ttl_days,
+        ahead_days=settings.plan_ahead_days,
+        max_send_delay=timedelta(minutes=settings.max_send_delay_minutes),
+        country_shards=settings.country_shards,
+    )
+
+
+def task_sender(sqs: Any, queue_url: str) -> Callable[[list[dict[str, Any]]], None]:
+    """Send holiday fan-out tasks to the plan queue in batches of 10 (raises on failure)."""
+
+    def send(tasks: list[dict[str, Any]]) -> None:
+        for start in range(0, len(tasks), 10):
+            batch = tasks[start : start + 10]
+            response = sqs.send_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": json.dumps(task, sort_keys=True)}
+                    for i, task in enumerate(batch)
+                ],
+            )
+            if response.get("Failed"):
+                raise RuntimeError(f"plan queue rejected {len(response['Failed'])} tasks")
+
+    return send

@@ -18,9 +18,10 @@ MAX_OUTPUT_CHARS = 200_000
 MAX_RANGE = 1_000
 MAX_SUBJECT_CHARS = 250
 
-# Names a template may use. ``offer`` only exists when the campaign has an offer.
+# Names every template may use; ``offer`` only with an offer, others per occasion
+# (see ``lifecycle.campaigns.template_variables``).
 TEMPLATE_VARIABLES = frozenset(
-    {"first_name", "last_name", "customer", "campaign", "offer", "occasion", "unsubscribe_url"}
+    {"first_name", "last_name", "customer", "campaign", "occasion", "unsubscribe_url"}
 )
 
 
@@ -78,8 +79,10 @@ def _compile(source: str, html: bool) -> Any:
     return env.from_string(source)
 
 
-def check_template(source: str, field: str, *, html: bool = False, has_offer: bool) -> None:
-    """Compile ``source`` and check it only uses known variables; raise :class:`RenderError`."""
+def check_template(
+    source: str, field: str, *, html: bool = False, allowed: frozenset[str] = TEMPLATE_VARIABLES
+) -> None:
+    """Compile ``source`` and check it only uses ``allowed`` variables (:class:`RenderError`)."""
     if len(source) > MAX_TEMPLATE_CHARS:
         raise RenderError(field, f"template longer than {MAX_TEMPLATE_CHARS} characters")
     env = _HTML_ENV if html else _TEXT_ENV
@@ -89,10 +92,13 @@ def check_template(source: str, field: str, *, html: bool = False, has_offer: bo
         raise RenderError(
             field, f"template syntax error on line {exc.lineno}: {exc.message}"
         ) from None
-    allowed = TEMPLATE_VARIABLES if has_offer else TEMPLATE_VARIABLES - {"offer"}
     unknown = sorted(meta.find_undeclared_variables(ast) - allowed - set(env.globals))
     if unknown:
-        hint = " ('offer' needs an offer on the campaign)" if "offer" in unknown else ""
+        hint = (
+            " ('offer' needs an offer on the campaign)"
+            if "offer" in unknown and "offer" not in allowed
+            else ""
+        )
         raise RenderError(
             field,
             f"undefined variable(s) {', '.join(unknown)}{hint}; "
@@ -186,6 +192,60 @@ def render_email(
         body = _text_to_html(text.split("\n\n-- \n")[0])
     html = _with_html_footer(body, chosen, url)
     return RenderedEmail(locale=chosen, subject=subject, text=text, html=html)
+
+
+SMS_STOP = {
+    "en": "Reply STOP to opt out.",
+    "de": "Abmelden: STOP antworten.",
+    "es": "Responde STOP para darte de baja.",
+    "fr": "Répondez STOP pour vous désabonner.",
+    "pt": "Responda STOP para sair.",
+    "it": "Rispondi STOP per annullare.",
+    "zh": "回复TD退订。",
+    "ja": "配信停止はSTOPと返信。",
+    "ko": "수신거부는 STOP 회신.",
+}
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    locale: str
+    text: str
+    encoding: str
+    segments: int
+
+
+def render_sms(
+    content: Mapping[str, str], locale: str | None, context: Mapping[str, Any]
+) -> RenderedSms:
+    """Render the SMS text for the customer's locale, with the opt-out instruction."""
+    chosen = choose_locale(list(content), locale)
+    body = render(content[chosen], context, f"content.sms.{chosen}.text")
+    body = " ".join(body.split())
+    language = chosen.split("-")[0].lower()
+    text = f"{body} {SMS_STOP.get(language, SMS_STOP['en'])}"
+    encoding, segments = sms_segments(text)
+    return RenderedSms(locale=chosen, text=text, encoding=encoding, segments=segments)
+
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """``("GSM-7" | "UCS-2", segments)``: 160/153 septets or 70/67 UTF-16 units per segment."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return encoding, 1
+    return encoding, -(-units // multi)
 
 
 def _text_to_html(text: str) -> str:

@@ -15,17 +15,28 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lifecycle.campaign_store import load_campaign
-from lifecycle.campaigns import Campaign, offer_context
+from lifecycle.campaigns import (
+    Campaign,
+    HolidayOccasion,
+    InactivityOccasion,
+    ReplenishmentOccasion,
+    SurveyOccasion,
+    offer_context,
+)
+from lifecycle.channels import sms as sms_channel
 from lifecycle.channels.email import OutgoingEmail, ProviderError, send_email
 from lifecycle.clock import parse_utc, utc_iso
-from lifecycle.customers import get_customer
+from lifecycle.customers import claim_survey_slot, get_customer, record_unsubscribe
 from lifecycle.delivery import ledger
 from lifecycle.models import DeliveryModel
 from lifecycle.observability import MetricUnit, logger, metrics
-from lifecycle.policy.consent import consent_block
-from lifecycle.render import RenderError, render_email
+from lifecycle.occasions import holiday, inactivity
+from lifecycle.occasions import orders as order_occasions
+from lifecycle.orders import get_order, orders_since
+from lifecycle.policy.consent import UNSUBSCRIBED, consent_block
+from lifecycle.render import RenderedSms, RenderError, render_email, render_sms
 from lifecycle.settings import Settings
-from lifecycle.tokens import sign_unsubscribe
+from lifecycle.tokens import sign, sign_unsubscribe
 
 CAMPAIGN_INACTIVE = "campaign_inactive"
 CUSTOMER_NOT_FOUND = "customer_not_found"
@@ -33,6 +44,7 @@ SEND_WINDOW_MISSED = "send_window_missed"
 TEMPLATE_ERROR = "template_error"
 PROVIDER_REJECTED = "provider_rejected"
 DUPLICATE = "duplicate"
+SMS_TOO_LONG = "sms_too_long"
 MAX_ATTEMPTS = 5
 
 
@@ -46,6 +58,7 @@ class SendDependencies:
     key: bytes
     sesv2: Any
     events: Any | None = None
+    sns: Any | None = None
 
 
 def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) -> str:
@@ -95,13 +108,35 @@ def _send_claimed(item: DeliveryModel, now: datetime, deps: SendDependencies) ->
     blocked = consent_block(customer, item.channel)
     if blocked:
         return _skip(item, now, blocked)
+    context_extra, blocked = occasion_checks(item, campaign, customer, now, deps)
+    if blocked:
+        return _skip(item, now, blocked)
     try:
-        mail = compose_email(item, campaign, customer, now, deps)
+        if item.channel == "sms":
+            if sms_channel.opted_out(deps.sns, customer["phone"]):
+                record_unsubscribe(item.customer_id, "sms", now)
+                return _skip(item, now, UNSUBSCRIBED)
+            message = compose_sms(item, campaign, customer, now, deps, context_extra)
+            if message.segments > campaign.sms_max_segments:
+                ledger.mark_failed(
+                    item,
+                    now,
+                    SMS_TOO_LONG,
+                    f"{message.segments} segments > {campaign.sms_max_segments}",
+                )
+                return f"failed:{SMS_TOO_LONG}"
+            message_id = sms_channel.send_sms(
+                deps.sns,
+                customer["phone"],
+                message.text,
+                transactional=campaign.occasion.type == "post_purchase_survey",
+            )
+        else:
+            mail = compose_email(item, campaign, customer, now, deps, context_extra)
+            message_id = send_email(deps.sesv2, mail, deps.settings.ses_configuration_set)
     except RenderError as exc:
         ledger.mark_failed(item, now, TEMPLATE_ERROR, str(exc))
         return f"failed:{TEMPLATE_ERROR}"
-    try:
-        message_id = send_email(deps.sesv2, mail, deps.settings.ses_configuration_set)
     except ProviderError as exc:
         if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
             ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
@@ -116,6 +151,82 @@ def _send_claimed(item: DeliveryModel, now: datetime, deps: SendDependencies) ->
     return ledger.SENT
 
 
+def survey_id(item: DeliveryModel) -> str:
+    """One survey per occurrence, whatever the channels: the delivery id without the channel."""
+    return item.delivery_id.rsplit("#", 1)[0]
+
+
+def occasion_checks(
+    item: DeliveryModel,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    now: datetime,
+    deps: SendDependencies,
+) -> tuple[dict[str, Any], str | None]:
+    """Send-time rules of the occasion and the extra template variables it provides."""
+    context = dict(item.context or {})
+    spec = campaign.occasion
+    if isinstance(spec, InactivityOccasion):
+        if not inactivity.still_inactive(customer, context):
+            return {}, inactivity.ACTIVE_AGAIN
+        return {}, None
+    if isinstance(spec, HolidayOccasion):
+        translations = _holiday_translations(spec, context.get("name", ""))
+        name = holiday.localized_name(
+            context.get("name", ""),
+            date.fromisoformat(context["date"]),
+            context.get("country", ""),
+            context.get("source", "calendar"),
+            customer.get("locale"),
+            translations,
+        )
+        return {"holiday": {"name": name, "date": context["date"]}}, None
+    if isinstance(spec, ReplenishmentOccasion | SurveyOccasion):
+        order = get_order(context["order_id"])
+        stop = order_occasions.order_stop_reason(order)
+        if stop or order is None:
+            return {}, stop or order_occasions.ORDER_NOT_FOUND
+        extra: dict[str, Any] = {"order": order.public()}
+        if isinstance(spec, ReplenishmentOccasion):
+            later = orders_since(item.customer_id, context["ordered_at"])
+            if order_occasions.repurchased(later, context):
+                return {}, order_occasions.REPURCHASED
+            extra["product"] = {
+                "sku": context["sku"],
+                "name": context["product_name"],
+                "qty": context.get("qty", 1),
+            }
+            return extra, None
+        if not claim_survey_slot(item.customer_id, now, spec.throttle_days, survey_id(item)):
+            return {}, order_occasions.SURVEY_THROTTLED
+        token = sign(
+            deps.key,
+            "survey",
+            {
+                "s": survey_id(item),
+                "k": campaign.campaign_id,
+                "c": item.customer_id,
+                "q": spec.kind,
+                "o": context["order_id"],
+            },
+            now,
+            deps.settings.survey_token_ttl_days,
+        )
+        extra["survey_url"] = f"{deps.settings.public_base_url}/s/{token}"
+        return extra, None
+    return {}, None
+
+
+def _holiday_translations(spec: HolidayOccasion, name: str) -> dict[str, str]:
+    for entry in spec.custom:
+        if entry.name == name:
+            return dict(entry.names)
+    for lunar_entry in spec.lunar:
+        if lunar_entry.name == name:
+            return dict(lunar_entry.names)
+    return {}
+
+
 def _skip(item: DeliveryModel, now: datetime, reason: str) -> str:
     ledger.mark_skipped(item, now, reason)
     metrics.add_metric(name=f"Skipped_{reason}", unit=MetricUnit.Count, value=1)
@@ -123,7 +234,11 @@ def _skip(item: DeliveryModel, now: datetime, reason: str) -> str:
 
 
 def template_context(
-    item: DeliveryModel, campaign: Campaign, customer: dict[str, Any], unsubscribe_url: str
+    item: DeliveryModel,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    unsubscribe_url: str,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {
         "first_name": customer.get("first_name") or "",
@@ -143,6 +258,7 @@ def template_context(
         context["offer"] = offer_context(
             campaign.offer, item.coupon_code or "", date.fromisoformat(until)
         )
+    context.update(extra or {})
     return context
 
 
@@ -172,6 +288,7 @@ def compose_email(
     customer: dict[str, Any],
     now: datetime,
     deps: SendDependencies,
+    extra: dict[str, Any] | None = None,
 ) -> OutgoingEmail:
     url = unsubscribe_url(
         deps.settings,
@@ -181,7 +298,7 @@ def compose_email(
         campaign_id=campaign.campaign_id,
         now=now,
     )
-    context = template_context(item, campaign, customer, url)
+    context = template_context(item, campaign, customer, url, extra)
     rendered = render_email(campaign.email_content(), customer.get("locale"), context)
     name = display_name(customer.get("first_name"), customer.get("last_name"), rendered.locale)
     return OutgoingEmail(
@@ -199,6 +316,26 @@ def compose_email(
         occasion=item.occasion,
         locale=rendered.locale,
     )
+
+
+def compose_sms(
+    item: DeliveryModel,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    now: datetime,
+    deps: SendDependencies,
+    extra: dict[str, Any] | None = None,
+) -> RenderedSms:
+    url = unsubscribe_url(
+        deps.settings,
+        deps.key,
+        customer_id=item.customer_id,
+        channel="sms",
+        campaign_id=campaign.campaign_id,
+        now=now,
+    )
+    context = template_context(item, campaign, customer, url, extra)
+    return render_sms(campaign.sms_content(), customer.get("locale"), context)
 
 
 FAMILY_NAME_FIRST = frozenset({"zh", "ja", "ko", "hu", "vi"})

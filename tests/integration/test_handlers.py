@@ -87,7 +87,7 @@ def test_given_sqs_batch_fixture_when_sender_runs_twice_then_two_messages_only(w
     from moto.ses.models import ses_backends
 
     assert len(ses_backends["123456789012"]["us-east-1"].sent_messages) == 2
-    item = ledger.get("bday-2027#c-001#2027")
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None and item.status == "sent"
 
 

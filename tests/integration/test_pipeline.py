@@ -12,12 +12,13 @@ from lifecycle.aws import client
 from lifecycle.delivery import ledger
 from lifecycle.dispatcher import dispatch_due
 from lifecycle.importer import import_campaigns, import_customers
-from lifecycle.planner import plan_birthdays
+from lifecycle.planner import PlanSettings, plan_dated
 from lifecycle.sender import SendDependencies, process_delivery
 from lifecycle.settings import get_settings
 
 KEY = b"integration-test-signing-key"
 T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
+SETTINGS = PlanSettings(shards=4, ttl_days=400, ahead_days=1, max_send_delay=timedelta(minutes=15))
 
 CAMPAIGN = {
     "campaign_id": "bday-2027",
@@ -76,30 +77,26 @@ def seeded(aws):
     ]
     result = import_customers(lines, "customers.jsonl", T0)
     assert result.imported == 4 and not result.rejected
-    report = plan_birthdays(
-        T0, KEY, shards=4, ttl_days=400, ahead_days=1, max_send_delay=timedelta(minutes=15)
-    )
+    report = plan_dated(T0, KEY, SETTINGS)
     return report
 
 
 def test_given_birthdays_when_planned_then_one_ledger_item_each_with_reason_for_skips(seeded):
     assert seeded.created == {"queued": 2, "no_consent": 1}
-    item = ledger.get("bday-2027#c-001#2027")
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None
     assert item.deliver_at == "2027-03-14T13:00:00Z"  # 09:00 EDT, first day of DST
     assert item.local_send_time == "2027-03-14T09:00:00-04:00"
     assert item.coupon_code and item.coupon_code.startswith("BDAY-")
     assert item.offer_valid_until == "2027-03-27"
-    fallback = ledger.get("bday-2027#c-004#2027")
+    fallback = ledger.get("bday-2027#c-004#2027#email")
     assert fallback is not None and fallback.deliver_at == "2027-03-14T09:00:00Z"  # default UTC
-    skipped = ledger.get("bday-2027#c-002#2027")
+    skipped = ledger.get("bday-2027#c-002#2027#email")
     assert skipped is not None and (skipped.status, skipped.reason) == ("skipped", "no_consent")
 
 
 def test_given_planned_when_planner_runs_again_then_nothing_new(seeded):
-    again = plan_birthdays(
-        T0, KEY, shards=4, ttl_days=400, ahead_days=1, max_send_delay=timedelta(minutes=15)
-    )
+    again = plan_dated(T0, KEY, SETTINGS)
     assert sum(again.created.values()) == 0
     assert again.customers_read == 0  # the cursor already covers these dates
 
@@ -118,12 +115,12 @@ def test_given_due_items_when_dispatched_then_queued_once(aws, seeded):
 
 def test_given_claimed_item_when_processed_twice_then_one_message(seeded, deps):
     now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
-    assert process_delivery("bday-2027#c-001#2027", now, deps) == "sent"
-    assert process_delivery("bday-2027#c-001#2027", now, deps) == "duplicate"
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "sent"
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "duplicate"
     raw = _sent_raw()
     assert len(raw) == 1
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw[0]
-    item = ledger.get("bday-2027#c-001#2027")
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None and item.status == "sent" and item.provider_message_id
     assert [h.status for h in item.history] == ["queued", "sending", "sent"]
 
@@ -138,14 +135,14 @@ def test_given_crash_after_provider_accepted_when_retried_then_no_second_send(
 
     monkeypatch.setattr(sender_module.ledger, "mark_sent", crash)
     with pytest.raises(RuntimeError):
-        process_delivery("bday-2027#c-001#2027", now, deps)
+        process_delivery("bday-2027#c-001#2027#email", now, deps)
     monkeypatch.undo()
     with pytest.raises(sender_module.RetryLaterError):  # lease still held
-        process_delivery("bday-2027#c-001#2027", now + timedelta(seconds=30), deps)
+        process_delivery("bday-2027#c-001#2027#email", now + timedelta(seconds=30), deps)
     later = now + timedelta(seconds=get_settings().send_lease_seconds + 1)
-    assert process_delivery("bday-2027#c-001#2027", later, deps) == "failed:outcome_unknown"
+    assert process_delivery("bday-2027#c-001#2027#email", later, deps) == "failed:outcome_unknown"
     assert len(_sent_raw()) == 1
-    item = ledger.get("bday-2027#c-001#2027")
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None and (item.status, item.reason) == ("failed", "outcome_unknown")
 
 
@@ -154,7 +151,7 @@ def test_given_unsubscribe_after_planning_when_sending_then_skipped(seeded, deps
 
     now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
     assert record_unsubscribe("c-001", "email", now - timedelta(hours=1))
-    assert process_delivery("bday-2027#c-001#2027", now, deps) == "skipped:unsubscribed"
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "skipped:unsubscribed"
     assert _sent_raw() == []
 
 
@@ -165,7 +162,7 @@ def test_given_reimport_after_unsubscribe_when_sending_then_still_skipped(seeded
     record_unsubscribe("c-001", "email", now)
     import_customers([_customer("c-001")], "again.jsonl", now)  # says consent true again
     assert (
-        process_delivery("bday-2027#c-001#2027", now + timedelta(hours=1), deps)
+        process_delivery("bday-2027#c-001#2027#email", now + timedelta(hours=1), deps)
         == "skipped:unsubscribed"
     )
 
@@ -174,21 +171,23 @@ def test_given_paused_campaign_when_sending_then_skipped_campaign_inactive(seede
     paused = dict(CAMPAIGN, status="paused")
     import_campaigns(json.dumps([paused]), "campaigns.json", T0)
     now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
-    assert process_delivery("bday-2027#c-001#2027", now, deps) == "skipped:campaign_inactive"
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "skipped:campaign_inactive"
 
 
 def test_given_late_queue_message_when_sending_then_skipped_send_window_missed(seeded, deps):
     late = datetime(2027, 3, 14, 13, 16, tzinfo=UTC)
-    assert process_delivery("bday-2027#c-001#2027", late, deps) == "skipped:send_window_missed"
+    assert (
+        process_delivery("bday-2027#c-001#2027#email", late, deps) == "skipped:send_window_missed"
+    )
 
 
 def test_given_message_when_sent_then_localized_with_coupon_and_local_date(seeded, deps):
     from email import message_from_string, policy
 
     now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
-    process_delivery("bday-2027#c-001#2027", now, deps)
+    process_delivery("bday-2027#c-001#2027#email", now, deps)
     message = message_from_string(_sent_raw()[0], policy=policy.default)
-    item = ledger.get("bday-2027#c-001#2027")
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None
     assert message["Subject"] == "Alles Gute, Ana!"
     assert message["Date"] == "Sun, 14 Mar 2027 09:00:00 -0400"
@@ -196,5 +195,5 @@ def test_given_message_when_sent_then_localized_with_coupon_and_local_date(seede
     assert part is not None
     body = part.get_content()
     assert item.coupon_code in body
-    assert message["X-LCM-Delivery-Id"] == "bday-2027#c-001#2027"
+    assert message["X-LCM-Delivery-Id"] == "bday-2027#c-001#2027#email"
     assert message["List-Unsubscribe"].startswith("<https://")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.render import RenderError, check_template, choose_locale, render, render_email
+from lifecycle.render import (
+    TEMPLATE_VARIABLES,
+    RenderError,
+    check_template,
+    choose_locale,
+    render,
+    render_email,
+)
 
 CONTENT: dict[str, dict[str, str | None]] = {
     "en": {
@@ -69,12 +76,12 @@ def test_given_missing_variable_when_rendering_then_render_error_names_field():
 
 def test_given_unknown_variable_when_checked_then_listed():
     with pytest.raises(RenderError, match="coupon"):
-        check_template("{{ coupon }}", "f", has_offer=True)
+        check_template("{{ coupon }}", "f", allowed=TEMPLATE_VARIABLES | {"offer"})
 
 
 def test_given_offer_variable_without_offer_when_checked_then_error_explains():
     with pytest.raises(RenderError, match="needs an offer"):
-        check_template("{{ offer.code }}", "f", has_offer=False)
+        check_template("{{ offer.code }}", "f")
 
 
 @pytest.mark.parametrize(

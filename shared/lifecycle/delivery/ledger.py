@@ -39,9 +39,12 @@ class LedgerConflictError(RuntimeError):
     """The item changed under us (another worker holds it)."""
 
 
-def delivery_id(campaign_id: str, customer_id: str, occurrence: str) -> str:
-    """Ledger key. Ids never contain '#', so the key is unambiguous."""
-    return f"{campaign_id}#{customer_id}#{occurrence}"
+def delivery_id(campaign_id: str, customer_id: str, occurrence: str, channel: str) -> str:
+    """Ledger key: ``campaign#customer#occurrence#channel``.
+
+    Campaign and customer ids never contain '#', so the key is unambiguous.
+    """
+    return f"{campaign_id}#{customer_id}#{occurrence}#{channel}"
 
 
 def due_shard(delivery: str, shards: int) -> str:
@@ -70,7 +73,7 @@ class PlannedDelivery:
 
     @property
     def delivery_id(self) -> str:
-        return delivery_id(self.campaign_id, self.customer_id, self.occurrence)
+        return delivery_id(self.campaign_id, self.customer_id, self.occurrence, self.channel)
 
 
 def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) -> bool:

@@ -1,0 +1,44 @@
+"""Plan worker: one holiday fan-out task (campaign, country shard, date) per SQS message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lifecycle.clock import get_clock
+from lifecycle.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.planner import parse_task, plan_holiday_task, plan_settings
+from lifecycle.secrets import signing_key
+from lifecycle.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    settings = get_settings()
+    task = parse_task(record.body)
+    report = plan_holiday_task(
+        task, get_clock().now(), signing_key(settings), plan_settings(settings)
+    )
+    metrics.add_metric(
+        name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
+    )
+    logger.info("plan task done", extra={"task": task, "plan": report.as_dict()})
+    return report.as_dict()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

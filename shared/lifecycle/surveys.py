@@ -1,0 +1,324 @@
+"""Post-purchase surveys: the page, the answer endpoint, aggregates and detractor events.
+
+* GET ``/s/{token}`` shows a localized form that works without JavaScript (radio buttons and
+  a comment box); it changes nothing.
+* POST ``/s/{token}`` stores one response per survey (the survey id is in the signed token):
+  a resubmission updates the answer, never adds a second one. A score outside 0-10 (NPS) or
+  1-5 (CSAT) is refused with 400.
+* A detractor answer (NPS 0-6, CSAT 1-2) emits ``survey.detractor`` on EventBridge once per
+  survey, for service recovery.
+* NPS = % promoters (9-10) - % detractors (0-6); CSAT = mean score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs
+
+from pynamodb.exceptions import DoesNotExist
+
+from lifecycle.clock import utc_iso
+from lifecycle.customers import get_customer
+from lifecycle.models import SurveyResponseModel
+from lifecycle.observability import logger
+from lifecycle.tokens import TokenError, verify
+from lifecycle.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
+
+MAX_COMMENT = 2000
+SCALES = {"nps": range(0, 11), "csat": range(1, 6)}
+DETRACTOR = {"nps": range(0, 7), "csat": range(1, 3)}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "How did we do?",
+        "nps": "How likely are you to recommend us to a friend?",
+        "csat": "How satisfied are you with your order?",
+        "comment": "Anything to add?",
+        "send": "Send",
+        "thanks": "Thank you for your answer!",
+        "low": "Not at all",
+        "high": "Very",
+        "bad_score": "Please choose a score.",
+        "invalid": "This survey link is not valid.",
+        "expired": "This survey has closed.",
+    },
+    "de": {
+        "title": "Wie waren wir?",
+        "nps": "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?",
+        "csat": "Wie zufrieden sind Sie mit Ihrer Bestellung?",
+        "comment": "Möchten Sie noch etwas sagen?",
+        "send": "Senden",
+        "thanks": "Vielen Dank für Ihre Antwort!",
+        "low": "Gar nicht",
+        "high": "Sehr",
+        "bad_score": "Bitte wählen Sie eine Bewertung.",
+        "invalid": "Dieser Umfragelink ist ungültig.",
+        "expired": "Diese Umfrage ist beendet.",
+    },
+    "es": {
+        "title": "¿Qué tal lo hicimos?",
+        "nps": "¿Qué probabilidad hay de que nos recomiendes?",
+        "csat": "¿Qué tan satisfecho estás con tu pedido?",
+        "comment": "¿Algo que añadir?",
+        "send": "Enviar",
+        "thanks": "¡Gracias por tu respuesta!",
+        "low": "Nada",
+        "high": "Mucho",
+        "bad_score": "Elige una puntuación.",
+        "invalid": "Este enlace no es válido.",
+        "expired": "Esta encuesta ha terminado.",
+    },
+    "zh": {
+        "title": "您对我们的服务满意吗？",
+        "nps": "您有多大可能向朋友推荐我们？",
+        "csat": "您对本次订单的满意度如何？",
+        "comment": "还有其他意见吗？",
+        "send": "提交",
+        "thanks": "感谢您的反馈！",
+        "low": "完全不会",
+        "high": "非常愿意",
+        "bad_score": "请选择一个分数。",
+        "invalid": "此问卷链接无效。",
+        "expired": "此问卷已结束。",
+    },
+    "ja": {
+        "title": "ご満足いただけましたか？",
+        "nps": "友人に当店を勧める可能性はどのくらいですか？",
+        "csat": "ご注文にどの程度満足されましたか？",
+        "comment": "ご意見があればお聞かせください。",
+        "send": "送信",
+        "thanks": "ご回答ありがとうございました！",
+        "low": "全くない",
+        "high": "非常に高い",
+        "bad_score": "点数を選んでください。",
+        "invalid": "このアンケートのリンクは無効です。",
+        "expired": "このアンケートは終了しました。",
+    },
+}
+
+
+@dataclass(frozen=True)
+class SurveyClaim:
+    survey_id: str
+    campaign_id: str
+    customer_id: str
+    kind: str
+    order_id: str | None
+
+
+def _claim(key: bytes, token: str, now: datetime) -> SurveyClaim:
+    body = verify(key, "survey", token, now)
+    try:
+        claim = SurveyClaim(
+            str(body["s"]), str(body["k"]), str(body["c"]), str(body["q"]), body.get("o")
+        )
+    except KeyError:
+        raise TokenError("malformed", "token payload is malformed") from None
+    if claim.kind not in SCALES:
+        raise TokenError("malformed", "unknown survey kind")
+    return claim
+
+
+def _texts(locale: str | None) -> dict[str, str]:
+    language = (locale or "en").split("-")[0].lower()
+    return TEXT.get(language, TEXT["en"])
+
+
+def _page(status: int, title: str, body: str, locale: str | None) -> Page:
+    lang = escape(locale or "en")
+    return Page(
+        status,
+        (
+            f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title></head>"
+            '<body style="font-family:sans-serif;max-width:36em;margin:2em auto;padding:0 1em">'
+            f"<h1>{escape(title)}</h1>\n{body}\n</body></html>"
+        ),
+    )
+
+
+def _error(exc: TokenError) -> Page:
+    texts = _texts(None)
+    message = texts["expired"] if exc.kind == "expired" else texts["invalid"]
+    return _page(
+        STATUS_FOR_TOKEN_ERROR[exc.kind], texts["title"], f"<p>{escape(message)}</p>", None
+    )
+
+
+def _existing(survey_id: str) -> SurveyResponseModel | None:
+    try:
+        return SurveyResponseModel.get(survey_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _form(
+    token: str,
+    claim: SurveyClaim,
+    texts: dict[str, str],
+    previous: int | None,
+    comment: str,
+    error: str | None = None,
+) -> str:
+    options = []
+    for score in SCALES[claim.kind]:
+        checked = " checked" if previous == score else ""
+        options.append(
+            f'<label style="display:inline-block;margin:0 .3em;text-align:center">'
+            f'<input type="radio" name="score" value="{score}"{checked} required>'
+            f"<br>{score}</label>"
+        )
+    problem = f'<p role="alert" style="color:#b00">{escape(error)}</p>' if error else ""
+    return (
+        f'{problem}<form method="post" action="{escape(token)}">'
+        f"<fieldset><legend>{escape(texts[claim.kind])}</legend>"
+        f"<div>{''.join(options)}</div>"
+        f'<div style="display:flex;justify-content:space-between;font-size:small">'
+        f"<span>{escape(texts['low'])}</span><span>{escape(texts['high'])}</span></div>"
+        f"</fieldset><p><label>{escape(texts['comment'])}<br>"
+        f'<textarea name="comment" rows="4" cols="40" maxlength="{MAX_COMMENT}">'
+        f"{escape(comment)}</textarea></label></p>"
+        f'<p><button type="submit">{escape(texts["send"])}</button></p></form>'
+    )
+
+
+def survey_page(token: str, key: bytes, now: datetime) -> Page:
+    try:
+        claim = _claim(key, token, now)
+    except TokenError as exc:
+        return _error(exc)
+    customer = get_customer(claim.customer_id) or {}
+    locale = customer.get("locale")
+    texts = _texts(locale)
+    previous = _existing(claim.survey_id)
+    return _page(
+        200,
+        texts["title"],
+        _form(
+            token,
+            claim,
+            texts,
+            int(previous.score) if previous else None,
+            previous.comment or "" if previous else "",
+        ),
+        locale,
+    )
+
+
+def parse_answer(body: str, kind: str) -> tuple[int, str | None]:
+    """Score and comment from a form (or JSON) body; ValueError names the problem."""
+    text = body.strip()
+    if text.startswith("{"):
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("body must be an object")
+        raw_score, comment = data.get("score"), data.get("comment")
+    else:
+        fields = parse_qs(text, keep_blank_values=True)
+        raw_score = fields["score"][0] if fields.get("score") else None
+        comment = fields["comment"][0] if fields.get("comment") else None
+    try:
+        score = int(str(raw_score).strip())
+    except ValueError:
+        raise ValueError("score must be a whole number") from None
+    if isinstance(raw_score, bool) or score not in SCALES[kind]:
+        scale = SCALES[kind]
+        raise ValueError(f"score must be between {scale.start} and {scale.stop - 1}")
+    if comment is not None and not isinstance(comment, str):
+        raise ValueError("comment must be text")
+    comment = (comment or "").strip()[:MAX_COMMENT] or None
+    return score, comment
+
+
+def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any | None) -> Page:
+    try:
+        claim = _claim(key, token, now)
+    except TokenError as exc:
+        return _error(exc)
+    customer = get_customer(claim.customer_id) or {}
+    locale = customer.get("locale")
+    texts = _texts(locale)
+    try:
+        score, comment = parse_answer(body, claim.kind)
+    except ValueError as exc:
+        logger.info(
+            "survey answer refused", extra={"survey_id": claim.survey_id, "error": str(exc)}
+        )
+        return _page(
+            400,
+            texts["title"],
+            _form(token, claim, texts, None, "", f"{texts['bad_score']} ({exc})"),
+            locale,
+        )
+    previous = _existing(claim.survey_id)
+    SurveyResponseModel(
+        survey_id=claim.survey_id,
+        campaign_id=claim.campaign_id,
+        customer_id=claim.customer_id,
+        order_id=claim.order_id,
+        kind=claim.kind,
+        score=score,
+        comment=comment,
+        answered_at=utc_iso(now),
+        first_answered_at=previous.first_answered_at if previous else utc_iso(now),
+        revisions=int(previous.revisions) + 1 if previous else 1,
+    ).save()
+    was_detractor = previous is not None and int(previous.score) in DETRACTOR[claim.kind]
+    if score in DETRACTOR[claim.kind] and not was_detractor and events is not None:
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "lifecycle.messaging",
+                    "DetailType": "survey.detractor",
+                    "Detail": json.dumps(
+                        {
+                            "survey_id": claim.survey_id,
+                            "campaign_id": claim.campaign_id,
+                            "customer_id": claim.customer_id,
+                            "order_id": claim.order_id,
+                            "kind": claim.kind,
+                            "score": score,
+                            "answered_at": utc_iso(now),
+                        }
+                    ),
+                }
+            ]
+        )
+    logger.info(
+        "survey answered",
+        extra={
+            "survey_id": claim.survey_id,
+            "revision": int(previous.revisions) + 1 if previous else 1,
+        },
+    )
+    return _page(200, texts["thanks"], f"<p>{escape(texts['thanks'])}</p>", locale)
+
+
+def survey_stats(campaign_id: str) -> dict[str, Any]:
+    """Responses, NPS (-100..100) and CSAT mean for one campaign (a Query, no scan)."""
+    scores: dict[str, list[int]] = {"nps": [], "csat": []}
+    for response in SurveyResponseModel.by_campaign.query(campaign_id):
+        scores.setdefault(response.kind, []).append(int(response.score))
+    nps_scores, csat_scores = scores["nps"], scores["csat"]
+    result: dict[str, Any] = {
+        "responses": len(nps_scores) + len(csat_scores),
+        "nps": None,
+        "csat": None,
+    }
+    if nps_scores:
+        promoters = sum(1 for s in nps_scores if s >= 9)
+        detractors = sum(1 for s in nps_scores if s <= 6)
+        result["nps"] = round(100 * (promoters - detractors) / len(nps_scores), 1)
+        result.update(
+            promoters=promoters,
+            passives=len(nps_scores) - promoters - detractors,
+            detractors=detractors,
+        )
+    if csat_scores:
+        result["csat"] = round(sum(csat_scores) / len(csat_scores), 2)
+    return result
