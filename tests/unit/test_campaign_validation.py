@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lifecycle.campaigns import CampaignError, parse_campaign
+from lifecycle.campaigns import BirthdayOccasion, CampaignError, parse_campaign
 
 EXAMPLE: dict[str, Any] = {
     "campaign_id": "bday-2027",
@@ -33,7 +33,7 @@ EXAMPLE: dict[str, Any] = {
 def test_given_design_example_when_parsed_then_accepted_as_written():
     campaign = parse_campaign(EXAMPLE)
     assert campaign.campaign_id == "bday-2027"
-    assert campaign.occasion.feb29 == "feb28"
+    assert campaign.occasion == BirthdayOccasion(type="birthday", feb29="feb28")
     assert campaign.document()["audience"] == EXAMPLE["audience"]
 
 
@@ -51,7 +51,7 @@ def test_given_minimal_campaign_when_parsed_then_defaults_apply():
         "09:00",
         "UTC",
     )
-    assert campaign.occasion.feb29 == "feb28"
+    assert campaign.occasion == BirthdayOccasion(type="birthday", feb29="feb28")
 
 
 def _set(path: str, value: Any) -> Any:
