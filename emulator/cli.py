@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="deliver every schedule firing and queue message twice",
     )
+    sim.add_argument(
+        "--orders",
+        type=Path,
+        help="orders, JSON Lines: written at created_at, delivered at delivered_at",
+    )
+    sim.add_argument("--events", type=Path, help="usage events, JSON Lines {customer_id, type, at}")
+    sim.add_argument(
+        "--responses",
+        type=Path,
+        help="survey answers, JSON Lines {customer_id, campaign_id, score, comment, at}",
+    )
     demo = commands.add_parser("demo", help="simulate the bundled demo data set")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--redeliver", action="store_true")
@@ -71,18 +82,28 @@ def summary(result: SimulationResult, out: Path) -> str:
             f"  - {rejection['source']} line {rejection['line']}"
             f" ({rejection['id'] or 'no id'}): {rejection['reason']}"
         )
-    lines.append(f"Messages sent: {report['messages']}")
+    channels = ", ".join(f"{k} {v}" for k, v in report["by_channel"].items())
+    lines.append(f"Messages sent: {report['messages']} ({channels})")
     for campaign, counts in report["by_campaign"].items():
         detail = ", ".join(f"{key} {value}" for key, value in counts.items())
         lines.append(f"  {campaign}: {detail}")
-    locales = Counter(m["headers"].get("Content-Language", "?") for m in result.messages)
+    locales = Counter(
+        m["headers"].get("Content-Language", "?")
+        for m in result.messages
+        if m["channel"] == "email"
+    )
     if locales:
         lines.append(
-            "By content language: " + ", ".join(f"{k} {v}" for k, v in locales.most_common())
+            "E-mail by content language: " + ", ".join(f"{k} {v}" for k, v in locales.most_common())
         )
     offsets = Counter(m["local_time"][-6:] for m in result.messages)
     if offsets:
         lines.append("By UTC offset: " + ", ".join(f"{k} {v}" for k, v in sorted(offsets.items())))
+    for campaign, survey in report["surveys"].items():
+        lines.append(
+            f"Survey {campaign}: sent {survey['sent']}, responses {survey['responses']}, "
+            f"NPS {survey['nps']}, CSAT {survey['csat']}"
+        )
     planner = report["planner"]
     lines.append(
         f"Planner: {planner['customers_read']} customer items read for "
@@ -94,7 +115,8 @@ def summary(result: SimulationResult, out: Path) -> str:
         for message in result.messages[:5]:
             lines.append(
                 f"  {message['local_time']}  {message['campaign_id']:<12} "
-                f"{message['customer_id']:<8} {message['subject']}"
+                f"{message['customer_id']:<8} {message['channel']:<5} "
+                f"{message['subject'] or message['text'][:60]}"
             )
     lines.append(f"Wrote {out / 'messages.jsonl'} and {out / 'report.json'}")
     return "\n".join(lines)
@@ -110,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             days=DEMO_DAYS,
             out=args.out,
             redeliver=args.redeliver,
+            orders=DEMO_DIR / "orders.jsonl",
+            events=DEMO_DIR / "events.jsonl",
+            responses=DEMO_DIR / "responses.jsonl",
         )
     else:
         config = SimulationConfig(
@@ -119,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             out=args.out,
             redeliver=args.redeliver,
+            orders=args.orders,
+            events=args.events,
+            responses=args.responses,
         )
     try:
         result = simulate(config)

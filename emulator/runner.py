@@ -18,17 +18,19 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -61,6 +63,9 @@ class SimulationConfig:
     days: int
     out: Path
     redeliver: bool = False
+    orders: Path | None = None
+    events: Path | None = None
+    responses: Path | None = None
 
 
 @dataclass
@@ -125,10 +130,57 @@ def _sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]
     return {"Records": records}
 
 
-def _read_input(path: Path, what: str) -> bytes:
+def _existing(path: Path, what: str) -> Path:
     if not path.is_file():
         raise InputError(f"{what} file not found: {path}")
-    return path.read_bytes()
+    return path
+
+
+def _read_input(path: Path, what: str) -> bytes:
+    return _existing(path, what).read_bytes()
+
+
+def _usage_event(line: Any, now: datetime) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "usage" / "usage_recorded.json").read_text())
+    event["id"] = str(uuid.uuid4())
+    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["detail"] = {
+        "customer_id": line.customer_id,
+        "type": line.type,
+        "at": line.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return event
+
+
+def _stream_record(record: dict[str, Any], stream_arn: str, now: datetime) -> dict[str, Any]:
+    """moto's record -> the shape Lambda delivers (eventSourceARN, epoch creation time)."""
+    normalized = dict(record)
+    normalized["eventSourceARN"] = stream_arn
+    normalized["awsRegion"] = REGION
+    dynamodb = dict(record["dynamodb"])
+    dynamodb["ApproximateCreationDateTime"] = int(now.timestamp())
+    normalized["dynamodb"] = dynamodb
+    return normalized
+
+
+_SURVEY_LINK = re.compile(r"/s/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+
+
+def _survey_token(text: str) -> str | None:
+    match = _SURVEY_LINK.search(text)
+    return match.group(1) if match else None
+
+
+def _survey_post_event(token: str, answer: Any) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / "survey" / "post_answer.json").read_text())
+    event["path"] = f"/s/{token}"
+    event["pathParameters"] = {"token": token}
+    event["requestContext"]["path"] = f"/v1/s/{token}"
+    fields = {"score": str(answer.score)}
+    if answer.comment:
+        fields["comment"] = answer.comment
+    event["body"] = urlencode(fields)
+    return event
 
 
 class Simulation:
@@ -170,6 +222,15 @@ class Simulation:
         self.context_factory = FakeLambdaContext
         self.sqs = self.session.client("sqs")
         self.dynamodb = self.session.client("dynamodb")
+        self.streams = self.session.client("dynamodbstreams")
+        self.orders_table = self.session.resource("dynamodb").Table(
+            self.deployment.physical["OrdersTable"]
+        )
+        self._stream_iterator: str | None = None
+        self.timeline: list[tuple[datetime, int, str, Any]] = []
+        self.outside_period = 0
+        self.response_results: list[dict[str, Any]] = []
+        self.responses_accepted = 0
         self.log = io.StringIO()
         self._bind_logs()
 
@@ -237,14 +298,48 @@ class Simulation:
                 earliest = value if earliest is None or value < earliest else earliest
         return parse_utc(earliest) if earliest else None
 
-    def _queue_depth(self) -> int:
+    def _queue_depth(self, queue: str) -> int:
         attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.deployment.queue_url("SendQueue"),
+            QueueUrl=self.deployment.queue_url(queue),
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
+
+    def load_inputs(self) -> list[Any]:
+        """Orders, usage events and survey answers as a timeline; bad lines are rejected."""
+        from emulator.inputs import OrderLine, ResponseLine, UsageLine, read_lines
+
+        timeline: list[tuple[datetime, int, str, Any]] = []
+        rejected: list[Any] = []
+        sequence = 0
+        if self.config.orders:
+            orders, bad = read_lines(_existing(self.config.orders, "orders"), OrderLine, "order_id")
+            rejected += bad
+            for _, order in orders:
+                for at, status in order.writes():
+                    sequence += 1
+                    timeline.append((at, sequence, "order", (order, status)))
+        if self.config.events:
+            events, bad = read_lines(
+                _existing(self.config.events, "events"), UsageLine, "customer_id"
+            )
+            rejected += bad
+            for _, event in events:
+                sequence += 1
+                timeline.append((event.at, sequence, "usage", event))
+        if self.config.responses:
+            answers, bad = read_lines(
+                _existing(self.config.responses, "responses"), ResponseLine, "customer_id"
+            )
+            rejected += bad
+            for number, answer in answers:
+                sequence += 1
+                timeline.append((answer.at, sequence, "response", (number, answer)))
+        timeline.sort(key=lambda entry: (entry[0], entry[1]))
+        self.timeline = timeline
+        return rejected
 
     def run(self) -> None:
         start = self.clock.now()
@@ -254,14 +349,19 @@ class Simulation:
         if not planner_times or not dispatcher_times:
             raise InputError("template has no planner or dispatcher schedule")
         repeat = 2 if self.config.redeliver else 1
+        timeline = [entry for entry in self.timeline if start <= entry[0] < end]
+        self.outside_period = len(self.timeline) - len(timeline)
+        position = 0
         moment = start
         while True:
             candidates = []
             i = bisect.bisect_left(planner_times, moment)
             if i < len(planner_times):
                 candidates.append(planner_times[i])
+            if position < len(timeline):
+                candidates.append(max(timeline[position][0], moment))
             due = self._earliest_due()
-            wake = moment if self._queue_depth() else (max(due, moment) if due else None)
+            wake = moment if self._queue_depth("SendQueue") else (max(due, moment) if due else None)
             if wake is not None:
                 j = bisect.bisect_left(dispatcher_times, wake)
                 if j < len(dispatcher_times):
@@ -272,19 +372,125 @@ class Simulation:
             if moment >= end:
                 break
             self.clock.set(moment)
+            while position < len(timeline) and timeline[position][0] <= moment:
+                _, _, kind, payload = timeline[position]
+                position += 1
+                self.external(kind, payload, repeat)
             if moment in planner_times:
                 for _ in range(repeat):
                     report = self.invoke(
                         "PlannerFunction", _scheduled_event("planner-daily", moment)
                     )
-                    self.planner_reads += report["customers_read"]
-                    self.planner_created += sum(report["created"].values())
-                    self.planner_queued += report["created"].get("queued", 0)
-            if dispatcher_times[bisect.bisect_left(dispatcher_times, moment)] == moment:
+                    self._count_plan(report)
+                self.drain_plan_queue(repeat)
+            k = bisect.bisect_left(dispatcher_times, moment)
+            if k < len(dispatcher_times) and dispatcher_times[k] == moment:
                 for _ in range(repeat):
                     self.invoke("DispatcherFunction", _scheduled_event("dispatcher", moment))
                 self.drain_queue(repeat)
             moment += timedelta(seconds=1)
+
+    def _count_plan(self, report: dict[str, Any]) -> None:
+        self.planner_reads += report["customers_read"]
+        self.planner_created += sum(report["created"].values())
+        self.planner_queued += report["created"].get("queued", 0)
+
+    # -- other services ------------------------------------------------------------------
+    def external(self, kind: str, payload: Any, repeat: int) -> None:
+        if kind == "order":
+            order, status = payload
+            self.orders_table.put_item(Item=order.item(status, self.clock.now()))
+            self.pump_orders_stream(repeat)
+        elif kind == "usage":
+            event = _usage_event(payload, self.clock.now())
+            for _ in range(repeat):
+                self.invoke("UsageFunction", event)
+        else:
+            number, answer = payload
+            self.answer_survey(number, answer, repeat)
+
+    def pump_orders_stream(self, repeat: int) -> None:
+        """Read new Orders stream records and hand them to the stream function."""
+        if self._stream_iterator is None:
+            arn = self.deployment.table_stream_arn("OrdersTable")
+            shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+            self._stream_iterator = self.streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        response = self.streams.get_records(ShardIterator=self._stream_iterator)
+        self._stream_iterator = response.get("NextShardIterator")
+        records = [
+            _stream_record(r, self.deployment.table_stream_arn("OrdersTable"), self.clock.now())
+            for r in response.get("Records", [])
+        ]
+        if not records:
+            return
+        for _ in range(repeat):
+            result = self.invoke("OrdersStreamFunction", {"Records": records})
+            if result.get("batchItemFailures"):
+                raise RuntimeError(f"orders stream records failed: {result}")
+
+    def answer_survey(self, number: int, answer: Any, repeat: int) -> None:
+        link = None
+        for message in reversed(self.sent_messages()):
+            if (message["customer_id"], message["campaign_id"]) == (
+                answer.customer_id,
+                answer.campaign_id,
+            ):
+                link = _survey_token(message["text"])
+                if link:
+                    break
+        source = self.config.responses.name if self.config.responses else "responses"
+        if link is None:
+            self.response_results.append(
+                {
+                    "source": source,
+                    "line": number,
+                    "id": answer.customer_id,
+                    "reason": f"no survey of {answer.campaign_id} received before {answer.at}",
+                }
+            )
+            return
+        event = _survey_post_event(link, answer)
+        for _ in range(repeat):
+            response = self.invoke("SurveyFunction", event)
+        if response["statusCode"] != 200:
+            self.response_results.append(
+                {
+                    "source": source,
+                    "line": number,
+                    "id": answer.customer_id,
+                    "reason": f"survey endpoint answered {response['statusCode']}",
+                }
+            )
+        else:
+            self.responses_accepted += 1
+
+    def drain_plan_queue(self, repeat: int) -> None:
+        for messages in self._receive_all("PlanQueue"):
+            event = _sqs_event(messages, self.deployment.arns["PlanQueue"])
+            for _ in range(repeat):
+                result = self.invoke("PlanWorkerFunction", event)
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            if failed:
+                raise RuntimeError(f"plan tasks failed: {sorted(failed)}")
+            self._delete(messages, "PlanQueue")
+
+    def _receive_all(self, queue: str) -> Iterator[list[dict[str, Any]]]:
+        url = self.deployment.queue_url(queue)
+        while True:
+            response = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                return
+            yield messages
+
+    def _delete(self, messages: list[dict[str, Any]], queue: str) -> None:
+        url = self.deployment.queue_url(queue)
+        for message in messages:
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def drain_queue(self, repeat: int) -> None:
         queue_url = self.deployment.queue_url("SendQueue")
@@ -321,13 +527,29 @@ class Simulation:
 
     # -- results ------------------------------------------------------------------------
     def sent_messages(self) -> list[dict[str, Any]]:
+        """Every message the providers accepted: SES raw mail and SNS SMS."""
         from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
 
         backend = ses_backends[ACCOUNT][REGION]
         messages = [
             _message_line(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")
         ]
-        return sorted(messages, key=lambda m: (m["sent_at"], m["campaign_id"], m["customer_id"]))
+        sms = sns_backends[ACCOUNT][REGION].sms_messages
+        if sms:
+            by_provider_id = {
+                item["provider_message_id"]["S"]: item
+                for item in self.ledger_items()
+                if item.get("channel", {}).get("S") == "sms" and "provider_message_id" in item
+            }
+            for message_id, stored in sms.items():
+                phone, text = stored[0], stored[1]
+                item = by_provider_id.get(message_id)
+                if item is not None:
+                    messages.append(_sms_line(item, phone, text))
+        return sorted(
+            messages, key=lambda m: (m["sent_at"], m["campaign_id"], m["customer_id"], m["channel"])
+        )
 
     def ledger_items(self) -> Iterator[dict[str, Any]]:
         paginator = self.dynamodb.get_paginator("scan")
@@ -359,6 +581,44 @@ def _message_line(raw: str | bytes) -> dict[str, Any]:
     }
 
 
+def _sms_line(item: dict[str, Any], phone: str, text: str) -> dict[str, Any]:
+    from zoneinfo import ZoneInfo
+
+    sent = datetime.fromisoformat(item["sent_at"]["S"].replace("Z", "+00:00"))
+    local = sent.astimezone(ZoneInfo(item["timezone"]["S"]))
+    return {
+        "customer_id": item["customer_id"]["S"],
+        "campaign_id": item["campaign_id"]["S"],
+        "occasion": item["occasion"]["S"],
+        "channel": "sms",
+        "to": phone,
+        "subject": None,
+        "text": text,
+        "headers": {},
+        "sent_at": item["sent_at"]["S"],
+        "local_time": local.isoformat(),
+    }
+
+
+def _survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
+    from lifecycle.surveys import survey_stats
+
+    sent: dict[str, set[str]] = defaultdict(set)
+    campaigns = set()
+    for item in ledger:
+        if item["occasion"]["S"] != "post_purchase_survey":
+            continue
+        campaign = item["campaign_id"]["S"]
+        campaigns.add(campaign)
+        if item["status"]["S"] == "sent":
+            sent[campaign].add(item["delivery_id"]["S"].rsplit("#", 1)[0])
+    report = {}
+    for campaign in sorted(campaigns):
+        stats = survey_stats(campaign)
+        report[campaign] = {"sent": len(sent[campaign]), **stats}
+    return report
+
+
 def _by_campaign(items: Iterator[dict[str, Any]]) -> dict[str, dict[str, int]]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for item in items:
@@ -381,11 +641,19 @@ def simulate(config: SimulationConfig) -> SimulationResult:
         simulation = Simulation(config)
         simulation.deploy()
         imports = simulation.import_files()
+        input_rejections = [asdict(r) for r in simulation.load_inputs()]
         simulation.run()
         messages = simulation.sent_messages()
-        by_campaign = _by_campaign(simulation.ledger_items())
+        ledger = list(simulation.ledger_items())
+        by_campaign = _by_campaign(iter(ledger))
+        surveys = _survey_report(ledger)
         log_text = simulation.log.getvalue()
-    rejected = imports["campaigns"]["rejected"] + imports["customers"]["rejected"]
+    rejected = (
+        imports["campaigns"]["rejected"]
+        + imports["customers"]["rejected"]
+        + input_rejections
+        + simulation.response_results
+    )
     warnings = imports["campaigns"]["warnings"] + imports["customers"]["warnings"]
     planned = simulation.planner_created
     report = {
@@ -396,7 +664,13 @@ def simulate(config: SimulationConfig) -> SimulationResult:
             "redeliver": config.redeliver,
         },
         "messages": len(messages),
+        "by_channel": dict(sorted(Counter(m["channel"] for m in messages).items())),
         "by_campaign": by_campaign,
+        "surveys": surveys,
+        "inputs": {
+            "survey_answers_accepted": simulation.responses_accepted,
+            "timeline_events_outside_period": simulation.outside_period,
+        },
         "imported": {
             "customers": imports["customers"]["imported"],
             "campaigns": imports["campaigns"]["imported"],
