@@ -12,6 +12,7 @@ idle dispatcher firings changes nothing but the run time.
 
 from __future__ import annotations
 
+import base64
 import bisect
 import contextlib
 import io
@@ -38,6 +39,9 @@ EVENTS = ROOT / "events"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 SENDER_EMAIL = "messages@example.com"
+# Template parameters of the local deployment. One dispatch shard: moto answers every index
+# Query with a full table scan, so more shards only cost time here.
+LOCAL_PARAMETERS = {"SenderEmail": SENDER_EMAIL, "DispatchShards": "1"}
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -171,6 +175,17 @@ def _survey_token(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _survey_owner(token: str) -> tuple[str, str] | None:
+    """(customer, campaign) of a survey token, read from its (signed) payload."""
+    try:
+        payload = token.split(".", maxsplit=1)[0]
+        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        campaign, customer = str(body["s"]).split("#")[:2]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return customer, campaign
+
+
 def _survey_post_event(token: str, answer: Any) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / "survey" / "post_answer.json").read_text())
     event["path"] = f"/s/{token}"
@@ -201,7 +216,7 @@ class Simulation:
 
         self.session = boto3.Session(region_name=REGION)
         self.deployment = LocalDeployment.create(
-            TEMPLATE, session=self.session, parameters={"SenderEmail": SENDER_EMAIL}
+            TEMPLATE, session=self.session, parameters=LOCAL_PARAMETERS
         )
         environment: dict[str, str] = {}
         for logical_id in self.deployment.functions:
@@ -230,6 +245,10 @@ class Simulation:
         self.timeline: list[tuple[datetime, int, str, Any]] = []
         self.outside_period = 0
         self.response_results: list[dict[str, Any]] = []
+        self.survey_links: dict[tuple[str, str], str] = {}
+        self._pending: list[datetime] | None = None
+        self._mails_seen = 0
+        self._sms_seen = 0
         self.responses_accepted = 0
         self.log = io.StringIO()
         self._bind_logs()
@@ -243,6 +262,8 @@ class Simulation:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         self.invocations[logical_id] += 1
+        if logical_id in self.PLANNING_FUNCTIONS:
+            self._pending = None
         context = self.context_factory(function_name=logical_id)
         with contextlib.redirect_stdout(self.log):
             return self.handlers[logical_id](event, context)
@@ -278,25 +299,41 @@ class Simulation:
                 times.extend(schedule.fire_times(start, end))
         return sorted(set(times))
 
+    # Functions whose runs can add items to the ledger's due index.
+    PLANNING_FUNCTIONS = frozenset(
+        {"PlannerFunction", "PlanWorkerFunction", "OrdersStreamFunction"}
+    )
+
     def _earliest_due(self) -> datetime | None:
+        """Earliest ``deliver_at`` in the due index (read again only after planning ran).
+
+        moto answers an index Query by scanning the whole table, so the runner keeps the
+        pending instants and drops the ones each dispatcher firing has handed over.
+        """
         from lifecycle.clock import parse_utc
         from lifecycle.settings import get_settings
 
-        earliest: str | None = None
-        table = self.deployment.physical["DeliveriesTable"]
-        for shard in range(get_settings().dispatch_shards):
-            response = self.dynamodb.query(
-                TableName=table,
-                IndexName="due",
-                KeyConditionExpression="due_shard = :s",
-                ExpressionAttributeValues={":s": {"S": str(shard)}},
-                ScanIndexForward=True,
-                Limit=1,
-            )
-            for item in response.get("Items", []):
-                value = item["deliver_at"]["S"]
-                earliest = value if earliest is None or value < earliest else earliest
-        return parse_utc(earliest) if earliest else None
+        if self._pending is None:
+            pending: list[str] = []
+            table = self.deployment.physical["DeliveriesTable"]
+            paginator = self.dynamodb.get_paginator("query")
+            for shard in range(get_settings().dispatch_shards):
+                for page in paginator.paginate(
+                    TableName=table,
+                    IndexName="due",
+                    KeyConditionExpression="due_shard = :s",
+                    ExpressionAttributeValues={":s": {"S": str(shard)}},
+                    ProjectionExpression="deliver_at",
+                ):
+                    pending += [item["deliver_at"]["S"] for item in page["Items"]]
+            self._pending = sorted(parse_utc(value) for value in pending)
+        return self._pending[0] if self._pending else None
+
+    def _dispatched(self, moment: datetime, report: dict[str, Any]) -> None:
+        if report.get("failed") or self._pending is None:
+            self._pending = None
+            return
+        self._pending = [due for due in self._pending if due > moment]
 
     def _queue_depth(self, queue: str) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -386,7 +423,10 @@ class Simulation:
             k = bisect.bisect_left(dispatcher_times, moment)
             if k < len(dispatcher_times) and dispatcher_times[k] == moment:
                 for _ in range(repeat):
-                    self.invoke("DispatcherFunction", _scheduled_event("dispatcher", moment))
+                    dispatched = self.invoke(
+                        "DispatcherFunction", _scheduled_event("dispatcher", moment)
+                    )
+                    self._dispatched(moment, dispatched)
                 self.drain_queue(repeat)
             moment += timedelta(seconds=1)
 
@@ -430,16 +470,30 @@ class Simulation:
             if result.get("batchItemFailures"):
                 raise RuntimeError(f"orders stream records failed: {result}")
 
+    def _collect_survey_links(self) -> None:
+        """Remember the newest survey link per (customer, campaign) from what was sent."""
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        mails = ses_backends[ACCOUNT][REGION].sent_messages
+        texts = [
+            _message_line(m.raw_data)["text"]
+            for m in mails[self._mails_seen :]
+            if hasattr(m, "raw_data")
+        ]
+        self._mails_seen = len(mails)
+        sms = list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+        texts += [str(stored[1]) for stored in sms[self._sms_seen :]]
+        self._sms_seen = len(sms)
+        for text in texts:
+            token = _survey_token(text)
+            owner = _survey_owner(token) if token else None
+            if token and owner:
+                self.survey_links[owner] = token
+
     def answer_survey(self, number: int, answer: Any, repeat: int) -> None:
-        link = None
-        for message in reversed(self.sent_messages()):
-            if (message["customer_id"], message["campaign_id"]) == (
-                answer.customer_id,
-                answer.campaign_id,
-            ):
-                link = _survey_token(message["text"])
-                if link:
-                    break
+        self._collect_survey_links()
+        link = self.survey_links.get((answer.customer_id, answer.campaign_id))
         source = self.config.responses.name if self.config.responses else "responses"
         if link is None:
             self.response_results.append(

@@ -11,6 +11,8 @@ import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 
+import phonenumbers
+
 OUT = Path(__file__).resolve().parent.parent / "emulator" / "demo"
 SEED = 2027
 VALID_CUSTOMERS = 248
@@ -130,6 +132,21 @@ def slug(text: str) -> str:
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum()) or "customer"
 
 
+def phone_number(country: str, rng: random.Random) -> str:
+    """A valid mobile number of ``country`` (E.164), varied from the library's example."""
+    example = phonenumbers.example_number_for_type(
+        country, phonenumbers.PhoneNumberType.MOBILE
+    ) or phonenumbers.example_number(country)
+    if example is None:
+        raise ValueError(f"no example phone number for {country}")
+    base = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    for _ in range(20):
+        candidate = base[:-3] + f"{rng.randrange(1000):03d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            return candidate
+    return base
+
+
 def birthday(rng: random.Random) -> str | None:
     roll = rng.random()
     if roll < 0.05:
@@ -162,6 +179,13 @@ def customer(index: int, rng: random.Random) -> dict[str, object]:
         "last_active_at": f"2026-{rng.randint(1, 11):02d}-0{rng.randint(1, 9)}T08:30:00Z",
         "attributes": {"tier": rng.choices(["gold", "silver", "bronze"], [2, 3, 5])[0]},
     }
+    if rng.random() < 0.5:
+        record["phone"] = phone_number(country, rng)
+    if rng.random() < 0.35:  # quiet since Jan/Feb 2027: inactivity reminders in the window
+        day = date(2027, 1, 16) + timedelta(days=rng.randrange(40))
+        record["last_active_at"] = (
+            f"{day.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+        )
     born = birthday(rng)
     if born:
         record["birthday"] = born
@@ -181,7 +205,7 @@ def customer(index: int, rng: random.Random) -> dict[str, object]:
     return record
 
 
-def customers(rng: random.Random) -> list[str]:
+def customers(rng: random.Random) -> tuple[list[str], list[dict[str, object]]]:
     records = [customer(i, rng) for i in range(1, VALID_CUSTOMERS - len(FEB29) + 1)]
     for suffix, born, zone, country, locale, tier in FEB29:
         firsts, lasts = NAMES[locale.split("-")[0]]
@@ -204,7 +228,7 @@ def customers(rng: random.Random) -> list[str]:
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     for offset, bad in enumerate(INVALID):
         lines.insert(25 + offset * 23, bad)
-    return lines
+    return lines, records
 
 
 def campaigns() -> list[dict[str, object]]:
@@ -333,15 +357,331 @@ def campaigns() -> list[dict[str, object]]:
     ]
 
 
+SKUS = [
+    ("COFFEE-1KG", "Coffee beans 1 kg", 16.9),
+    ("COFFEE-500G", "Coffee beans 500 g", 9.5),
+    ("MUG", "Ceramic mug", 12.0),
+    ("FILTER-100", "Paper filters (100)", 4.5),
+    ("GRINDER", "Hand grinder", 39.0),
+]
+CURRENCY = {
+    "US": "USD",
+    "AS": "USD",
+    "DE": "EUR",
+    "ES": "EUR",
+    "FR": "EUR",
+    "IT": "EUR",
+    "CN": "CNY",
+    "JP": "JPY",
+    "IN": "INR",
+    "NP": "NPR",
+    "AU": "AUD",
+    "KI": "AUD",
+    "BR": "BRL",
+    "KR": "KRW",
+    "GB": "GBP",
+}
+
+
+def _stamp(day: date, rng: random.Random) -> str:
+    return f"{day.isoformat()}T{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}:00Z"
+
+
+def orders_and_answers(
+    records: list[dict[str, object]], rng: random.Random
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Orders over the demo window and survey answers a few days after delivery."""
+    orders: list[dict[str, object]] = []
+    answers: list[dict[str, object]] = []
+    buyers = [r for r in records if rng.random() < 0.45]
+    number = 5000
+    for record in buyers:
+        first_delivery: date | None = None
+        for repeat in range(rng.choice([1, 1, 1, 2])):
+            number += 1
+            created = date(2027, 2, 12) + timedelta(days=rng.randrange(30) + repeat * 12)
+            sku, name, price = rng.choice(SKUS[:2] if rng.random() < 0.6 else SKUS)
+            qty = rng.randint(1, 2)
+            roll = rng.random()
+            order: dict[str, object] = {
+                "order_id": f"o-{number}",
+                "customer_id": record["customer_id"],
+                "created_at": _stamp(created, rng),
+                "items": [{"sku": sku, "name": name, "qty": qty, "price": price}],
+                "total": round(price * qty, 2),
+                "currency": CURRENCY.get(str(record.get("country")), "EUR"),
+            }
+            delivered = created + timedelta(days=rng.randint(1, 4))
+            if roll < 0.08:
+                order["status"] = "cancelled"
+            elif roll < 0.14:
+                order.update(
+                    status="returned",
+                    delivered_at=_stamp(delivered, rng),
+                    returned_at=_stamp(delivered + timedelta(days=1), rng),
+                )
+            else:
+                order.update(status="delivered", delivered_at=_stamp(delivered, rng))
+                first_delivery = first_delivery or delivered
+            orders.append(order)
+        consent = record.get("consent")
+        surveyed = (
+            first_delivery is not None
+            and record.get("attributes") != {"tier": "gold"}
+            and isinstance(consent, dict)
+            and consent.get("email")
+            and record.get("email")
+        )
+        if surveyed and first_delivery is not None and rng.random() < 0.7:
+            answered = first_delivery + timedelta(days=rng.randint(5, 8))
+            score = rng.choices(range(11), weights=[1, 1, 1, 1, 2, 2, 3, 6, 10, 12, 12])[0]
+            answer: dict[str, object] = {
+                "customer_id": record["customer_id"],
+                "campaign_id": "nps-2027",
+                "score": score,
+                "at": _stamp(answered, rng),
+            }
+            if score <= 6:
+                answer["comment"] = rng.choice(
+                    ["Delivery took too long.", "The bag was damaged.", "Too expensive."]
+                )
+            elif score >= 9 and rng.random() < 0.4:
+                answer["comment"] = rng.choice(["Great coffee!", "Fast delivery, thanks."])
+            answers.append(answer)
+    answers.sort(key=lambda a: str(a["at"]))
+    if answers:  # a resubmission (updates, never duplicates) and one invalid score
+        first = dict(answers[0])
+        first.update(score=10, at=str(first["at"])[:10] + "T23:30:00Z")
+        answers.append(first)
+        bad = dict(answers[1])
+        bad.update(score=11, at=str(bad["at"])[:10] + "T23:45:00Z")
+        answers.append(bad)
+    return orders, answers
+
+
+def usage_events(records: list[dict[str, object]], rng: random.Random) -> list[dict[str, object]]:
+    """Activity from the app: some quiet customers come back (their reminder is cancelled)."""
+    events: list[dict[str, object]] = []
+    for record in records:
+        last = record.get("last_active_at")
+        if not isinstance(last, str) or rng.random() > 0.3:
+            continue
+        comeback = date.fromisoformat(last[:10]) + timedelta(days=rng.randint(20, 31))
+        at = _stamp(comeback, rng)
+        events.append({"customer_id": record["customer_id"], "type": "login", "at": at})
+        if rng.random() < 0.3:  # the same event delivered twice
+            events.append({"customer_id": record["customer_id"], "type": "login", "at": at})
+    events.append({"customer_id": "c-unknown", "type": "login", "at": "2027-03-01T10:00:00Z"})
+    events.sort(key=lambda e: str(e["at"]))
+    return events
+
+
+def more_campaigns() -> list[dict[str, object]]:
+    """Holiday greetings, reminders and surveys (issue 4)."""
+    return [
+        {
+            "campaign_id": "spring-greetings",
+            "name": "Spring holidays",
+            "status": "active",
+            "occasion": {
+                "type": "holiday",
+                "countries": ["DE", "FR", "IT", "AU", "KI", "IN"],
+                "holidays": ["Easter Monday", "Holi"],
+                "custom": [
+                    {
+                        "name": "First day of spring",
+                        "month": 3,
+                        "day": 20,
+                        "names": {
+                            "de": "Frühlingsanfang",
+                            "fr": "Premier jour du printemps",
+                            "it": "Primo giorno di primavera",
+                        },
+                    }
+                ],
+            },
+            "channels": ["email"],
+            "send_at_local": "10:00",
+            "default_timezone": "UTC",
+            "content": {
+                "email": {
+                    "en": {
+                        "subject": "Happy {{ holiday.name }}, {{ first_name or 'friend' }}!",
+                        "text": "We wish you a wonderful {{ holiday.name }}.",
+                    },
+                    "de": {
+                        "subject": "Schöne Grüße zum {{ holiday.name }}!",
+                        "text": "Wir wünschen Ihnen einen schönen {{ holiday.name }}.",
+                    },
+                    "fr": {
+                        "subject": "Joyeux {{ holiday.name }} !",
+                        "text": "Nous vous souhaitons un excellent {{ holiday.name }}.",
+                    },
+                }
+            },
+        },
+        {
+            "campaign_id": "lantern-2027",
+            "name": "Lantern Festival",
+            "status": "active",
+            "occasion": {
+                "type": "holiday",
+                "countries": ["CN"],
+                "lunar": [
+                    {"name": "Lantern Festival", "month": 1, "day": 15, "names": {"zh": "元宵节"}}
+                ],
+            },
+            "channels": ["email", "sms"],
+            "send_at_local": "10:00",
+            "default_timezone": "Asia/Shanghai",
+            "content": {
+                "email": {
+                    "zh-CN": {
+                        "subject": "{{ holiday.name }}快乐，{{ last_name }}{{ first_name }}！",
+                        "text": "祝您和家人{{ holiday.name }}快乐，团团圆圆！",
+                    },
+                    "en": {
+                        "subject": "Happy {{ holiday.name }}!",
+                        "text": "Warm wishes for the {{ holiday.name }}.",
+                    },
+                },
+                "sms": {
+                    "zh-CN": {
+                        "text": "{{ last_name }}{{ first_name }}，祝您{{ holiday.name }}快乐！"
+                    },
+                    "en": {"text": "Happy {{ holiday.name }}, {{ first_name }}!"},
+                },
+            },
+        },
+        {
+            "campaign_id": "we-miss-you",
+            "name": "We miss you",
+            "status": "active",
+            "occasion": {"type": "inactivity", "days": 30},
+            "channels": ["email"],
+            "send_at_local": "18:00",
+            "default_timezone": "UTC",
+            "offer": {"percent_off": 10, "valid_days": 7, "code_prefix": "BACK"},
+            "content": {
+                "email": {
+                    "en": {
+                        "subject": "We miss you, {{ first_name or 'friend' }}",
+                        "text": "It has been {{ occasion.days }} days. Come back for "
+                        "{{ offer.percent_off }}% off: {{ offer.code }}",
+                    },
+                    "de": {
+                        "subject": "Wir vermissen Sie, {{ first_name }}",
+                        "text": "Kommen Sie zurück: {{ offer.percent_off }} % Rabatt mit "
+                        "{{ offer.code }}.",
+                    },
+                    "zh-CN": {
+                        "subject": "{{ first_name }}，好久不见！",
+                        "text": "回来看看吧：凭 {{ offer.code }} 享 {{ offer.percent_off }}% 折扣。",
+                    },
+                }
+            },
+        },
+        {
+            "campaign_id": "coffee-restock",
+            "name": "Coffee restock reminder",
+            "status": "active",
+            "occasion": {
+                "type": "replenishment",
+                "days_after_purchase": 21,
+                "skus": ["COFFEE-1KG", "COFFEE-500G"],
+            },
+            "channels": ["email"],
+            "send_at_local": "09:30",
+            "default_timezone": "UTC",
+            "content": {
+                "email": {
+                    "en": {
+                        "subject": "Running low on {{ product.name }}?",
+                        "text": "Your order {{ order.order_id }} arrived "
+                        "{{ occasion.days_after_purchase }} days ago. Time to restock?",
+                    },
+                    "de": {
+                        "subject": "Geht Ihr {{ product.name }} zur Neige?",
+                        "text": "Ihre Bestellung {{ order.order_id }} kam vor "
+                        "{{ occasion.days_after_purchase }} Tagen an.",
+                    },
+                }
+            },
+        },
+        {
+            "campaign_id": "nps-2027",
+            "name": "NPS after delivery",
+            "status": "active",
+            "occasion": {
+                "type": "post_purchase_survey",
+                "delay_days": 3,
+                "kind": "nps",
+                "throttle_days": 30,
+            },
+            "audience": {"not": {"attr": "attributes.tier", "eq": "gold"}},
+            "channels": ["email"],
+            "send_at_local": "11:00",
+            "default_timezone": "UTC",
+            "content": {
+                "email": {
+                    "en": {
+                        "subject": "How did we do, {{ first_name or 'there' }}?",
+                        "text": "Would you recommend us? One click: {{ survey_url }}",
+                    },
+                    "zh-CN": {
+                        "subject": "请为我们的服务打分",
+                        "text": "您会向朋友推荐我们吗？点击评分：{{ survey_url }}",
+                    },
+                }
+            },
+        },
+        {
+            "campaign_id": "csat-gold",
+            "name": "CSAT for gold members (SMS)",
+            "status": "active",
+            "occasion": {
+                "type": "post_purchase_survey",
+                "delay_days": 2,
+                "kind": "csat",
+                "throttle_days": 30,
+            },
+            "audience": {"all": [{"attr": "attributes.tier", "eq": "gold"}]},
+            "channels": ["sms"],
+            "send_at_local": "12:00",
+            "default_timezone": "UTC",
+            "sms_max_segments": 4,
+            "content": {
+                "sms": {
+                    "en": {"text": "How was order {{ order.order_id }}? {{ survey_url }}"},
+                    "zh-CN": {"text": "订单{{ order.order_id }}满意吗？{{ survey_url }}"},
+                }
+            },
+        },
+    ]
+
+
 def main() -> None:
     rng = random.Random(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
-    lines = customers(rng)
+    lines, records = customers(rng)
     (OUT / "customers.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    every = campaigns() + more_campaigns()
     (OUT / "campaigns.json").write_text(
-        json.dumps(campaigns(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        json.dumps(every, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    print(f"wrote {len(lines)} customer lines ({len(INVALID)} invalid) and 4 campaigns to {OUT}")
+    order_lines, answers = orders_and_answers(records, rng)
+    events = usage_events(records, rng)
+    for name, rows in (
+        ("orders.jsonl", order_lines),
+        ("events.jsonl", events),
+        ("responses.jsonl", answers),
+    ):
+        text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
+        (OUT / name).write_text(text, encoding="utf-8")
+    print(
+        f"wrote {len(lines)} customer lines ({len(INVALID)} invalid), {len(every)} campaigns, "
+        f"{len(order_lines)} orders, {len(events)} usage events, {len(answers)} survey answers"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from functools import lru_cache
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -42,9 +44,15 @@ def load_campaign(campaign_id: str) -> Campaign | None:
     return _parse_stored(model)
 
 
+@lru_cache(maxsize=256)
+def _parse_document(document: str) -> Campaign:
+    """Validation compiles and test-renders every template: do it once per stored version."""
+    return parse_campaign(json.loads(document))
+
+
 def _parse_stored(model: CampaignModel) -> Campaign | None:
     try:
-        return parse_campaign(model.spec)
+        return _parse_document(json.dumps(model.spec))  # key order matters: first locale
     except CampaignError as exc:  # stored before a rule changed: never crash the planner
         logger.error("stored campaign invalid", campaign_id=model.campaign_id, errors=str(exc))
         return None

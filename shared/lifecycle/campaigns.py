@@ -325,7 +325,10 @@ def sample_context(campaign: Campaign) -> dict[str, Any]:
         occasion["days_after_purchase"] = spec.days_after_purchase
     else:
         context["order"] = SAMPLE_ORDER
-        context["survey_url"] = "https://example.invalid/s/sample"
+        # As long as a real link (API host + signed token), so SMS length checks are honest.
+        context["survey_url"] = "https://abcdefghij.execute-api.us-east-1.amazonaws.com/v1/s/" + (
+            "x" * 130
+        )
         occasion["kind"] = spec.kind
     if campaign.offer:
         context["offer"] = offer_context(campaign.offer, "SAMPLE-CODE", date(2027, 3, 28))

@@ -199,16 +199,11 @@ def occasion_checks(
             return extra, None
         if not claim_survey_slot(item.customer_id, now, spec.throttle_days, survey_id(item)):
             return {}, order_occasions.SURVEY_THROTTLED
+        # The survey id (campaign#customer#order) carries everything else: short links.
         token = sign(
             deps.key,
             "survey",
-            {
-                "s": survey_id(item),
-                "k": campaign.campaign_id,
-                "c": item.customer_id,
-                "q": spec.kind,
-                "o": context["order_id"],
-            },
+            {"s": survey_id(item), "q": spec.kind},
             now,
             deps.settings.survey_token_ttl_days,
         )

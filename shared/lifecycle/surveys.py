@@ -113,10 +113,10 @@ class SurveyClaim:
 def _claim(key: bytes, token: str, now: datetime) -> SurveyClaim:
     body = verify(key, "survey", token, now)
     try:
-        claim = SurveyClaim(
-            str(body["s"]), str(body["k"]), str(body["c"]), str(body["q"]), body.get("o")
-        )
-    except KeyError:
+        survey = str(body["s"])
+        campaign, customer, order = survey.split("#", 2)
+        claim = SurveyClaim(survey, campaign, customer, str(body["q"]), order)
+    except (KeyError, ValueError):
         raise TokenError("malformed", "token payload is malformed") from None
     if claim.kind not in SCALES:
         raise TokenError("malformed", "unknown survey kind")
