@@ -147,3 +147,122 @@ def test_given_unknown_top_level_field_when_parsed_then_kept_as_warning():
     doc = copy.deepcopy(EXAMPLE)
     doc["description"] = "spring"
     assert parse_campaign(doc).unknown_fields == ["description"]
+
+
+def _with(
+    occasion: dict[str, Any], content: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    doc = copy.deepcopy(EXAMPLE)
+    doc.pop("offer")
+    doc["occasion"] = occasion
+    doc["content"] = content or {"email": {"en": {"subject": "Hi", "text": "Hello"}}}
+    doc.update(extra)
+    return doc
+
+
+GOOD_OCCASIONS: list[dict[str, Any]] = [
+    {
+        "type": "holiday",
+        "countries": ["US", "DE", "CN"],
+        "holidays": ["Christmas Day", "Chinese New Year (Spring Festival)"],
+        "custom": [{"name": "Singles' Day", "month": 11, "day": 11}],
+        "lunar": [{"name": "Mid-Autumn Festival", "month": 8, "day": 15}],
+    },
+    {"type": "inactivity", "days": 30},
+    {"type": "replenishment", "days_after_purchase": 30, "skus": ["COFFEE-1KG"]},
+    {"type": "post_purchase_survey", "delay_days": 3, "kind": "nps", "throttle_days": 30},
+    {"type": "post_purchase_survey", "delay_days": 3, "kind": "csat"},
+]
+
+
+@pytest.mark.parametrize("occasion", GOOD_OCCASIONS, ids=lambda o: o["type"])
+def test_given_issue_occasion_examples_when_parsed_then_accepted(occasion):
+    assert parse_campaign(_with(occasion)).occasion.type == occasion["type"]
+
+
+BAD_OCCASIONS = [
+    (
+        "holiday-unknown-name",
+        {"type": "holiday", "countries": ["US"], "holidays": ["Xmas"]},
+        "occasion",
+    ),
+    (
+        "holiday-no-calendar",
+        {"type": "holiday", "countries": ["XX"], "holidays": ["Christmas Day"]},
+        "occasion.countries",
+    ),
+    ("holiday-nothing", {"type": "holiday", "countries": ["US"]}, "occasion"),
+    (
+        "holiday-no-countries",
+        {"type": "holiday", "countries": [], "holidays": ["Christmas Day"]},
+        "occasion.countries",
+    ),
+    (
+        "custom-feb30",
+        {"type": "holiday", "countries": ["US"], "custom": [{"name": "X", "month": 2, "day": 30}]},
+        "occasion.custom[0]",
+    ),
+    (
+        "lunar-day-31",
+        {"type": "holiday", "countries": ["CN"], "lunar": [{"name": "X", "month": 8, "day": 31}]},
+        "occasion.lunar[0].day",
+    ),
+    ("inactivity-zero", {"type": "inactivity", "days": 0}, "occasion.days"),
+    (
+        "replenishment-no-skus",
+        {"type": "replenishment", "days_after_purchase": 30, "skus": []},
+        "occasion.skus",
+    ),
+    ("survey-bad-kind", {"type": "post_purchase_survey", "kind": "ces"}, "occasion.kind"),
+    (
+        "survey-negative-delay",
+        {"type": "post_purchase_survey", "delay_days": -1},
+        "occasion.delay_days",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("occasion", "field"),
+    [(o, f) for _, o, f in BAD_OCCASIONS],
+    ids=[i for i, _, _ in BAD_OCCASIONS],
+)
+def test_given_bad_occasion_when_parsed_then_error_names_the_field(occasion, field):
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(_with(occasion))
+    assert field in [e.field for e in caught.value.errors], caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("occasion", "source", "ok"),
+    [
+        ({"type": "birthday"}, "{{ holiday.name }}", False),
+        (GOOD_OCCASIONS[0], "{{ holiday.name }} on {{ holiday.date }}", True),
+        (GOOD_OCCASIONS[2], "{{ product.name }} from {{ order.order_id }}", True),
+        (GOOD_OCCASIONS[3], "{{ survey_url }}", True),
+        (GOOD_OCCASIONS[1], "{{ survey_url }}", False),
+        (GOOD_OCCASIONS[1], "{{ occasion.days }} days", True),
+    ],
+)
+def test_given_occasion_when_template_uses_variables_then_only_its_own_allowed(
+    occasion, source, ok
+):
+    doc = _with(occasion, {"email": {"en": {"subject": "Hi", "text": source}}})
+    if ok:
+        parse_campaign(doc)
+    else:
+        with pytest.raises(CampaignError):
+            parse_campaign(doc)
+
+
+def test_given_sms_channel_without_sms_content_when_parsed_then_error():
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(_with({"type": "birthday"}, channels=["email", "sms"]))
+    assert "content.sms" in [e.field for e in caught.value.errors]
+
+
+def test_given_sms_text_too_long_when_parsed_then_segments_reported():
+    content = {"sms": {"en": {"text": "{{ survey_url }} " + "long text " * 20}}}
+    with pytest.raises(CampaignError, match="segments"):
+        parse_campaign(_with(GOOD_OCCASIONS[3], content, channels=["sms"], sms_max_segments=1))
+    parse_campaign(_with(GOOD_OCCASIONS[3], content, channels=["sms"], sms_max_segments=3))

@@ -111,14 +111,14 @@ def _language_for(locale: str | None, supported: Sequence[str]) -> str | None:
     if not locale:
         return None
     wanted = locale.replace("-", "_")
-    lowered = {code.lower(): code for code in supported}
+    lowered = {code.lower().replace("-", "_"): code for code in supported}
     if wanted.lower() in lowered:
         return lowered[wanted.lower()]
     language = wanted.split("_")[0].lower()
     if language in lowered:
         return lowered[language]
     for code in supported:
-        if code.split("_")[0].lower() == language:
+        if code.replace("-", "_").split("_")[0].lower() == language:
             return code
     return None
 
