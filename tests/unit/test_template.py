@@ -172,3 +172,19 @@ def test_given_copy_without_functions_folder_when_validated_then_artifacts_repor
     shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
     problems = _validator().validate(tmp_path / "template.yaml")
     assert any("functions/planner/ is not a folder" in p for p in problems)
+
+
+def test_given_pyproject_pins_when_compared_with_lock_then_every_pin_is_locked():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = project["dependencies"] + project["optional-dependencies"]["dev"]
+    lock = {
+        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+        for line in (ROOT / "requirements-dev.lock").read_text().splitlines()
+        if "==" in line
+    }
+    for pin in pins:
+        name, version = re.sub(r"\[.*\]", "", pin).split("==")
+        assert lock.get(name.lower().replace("_", "-")) == version, pin
