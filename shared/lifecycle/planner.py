@@ -138,9 +138,6 @@ def plan_occurrence(
             skip = NOT_IN_AUDIENCE
         else:
             skip = consent_block(customer, channel)
-        item_id = ledger.delivery_id(
-            campaign.campaign_id, customer["customer_id"], occurrence.key, channel
-        )
         code = until = None
         if campaign.offer and skip is None:
             # One code per occurrence, shared by its channels.
@@ -165,21 +162,40 @@ def plan_occurrence(
                 skip_reason=skip,
             )
         )
-        assert planned[-1].delivery_id == item_id
     return planned
 
 
-def _write(
-    planned: Iterable[ledger.PlannedDelivery],
-    now: datetime,
-    settings: PlanSettings,
-    report: PlanReport,
-) -> None:
-    for item in planned:
-        if ledger.create(item, now, settings.shards, settings.ttl_days):
-            report.created[item.skip_reason or ledger.QUEUED] += 1
-        else:
-            report.existing += 1
+@dataclass
+class _Writer:
+    """Plans occurrences into the ledger for one run and counts what it wrote."""
+
+    now: datetime
+    key: bytes
+    settings: PlanSettings
+    report: PlanReport
+
+    def plan(
+        self,
+        campaign: Campaign,
+        customer: dict[str, Any],
+        occurrence: Occurrence,
+        *,
+        first_planning: bool,
+    ) -> None:
+        planned = plan_occurrence(
+            campaign,
+            customer,
+            occurrence,
+            self.now,
+            self.key,
+            first_planning=first_planning,
+            max_send_delay=self.settings.max_send_delay,
+        )
+        for item in planned:
+            if ledger.create(item, self.now, self.settings.shards, self.settings.ttl_days):
+                self.report.created[item.skip_reason or ledger.QUEUED] += 1
+            else:
+                self.report.existing += 1
 
 
 def _holiday_hits(spec: HolidayOccasion, day: date, country: str) -> list[holiday.HolidayHit]:
@@ -220,6 +236,7 @@ def plan_dated(
     planned inline (small deployments, tests).
     """
     report = PlanReport()
+    writer = _Writer(now, key, settings, report)
     cache: dict[str, list[dict[str, Any]]] = {}
 
     def read(
@@ -249,39 +266,13 @@ def plan_dated(
                             customer["birthday"], local_date, spec.feb29
                         )
                         if occurrence:
-                            _write(
-                                plan_occurrence(
-                                    campaign,
-                                    customer,
-                                    occurrence,
-                                    now,
-                                    key,
-                                    first_planning=first,
-                                    max_send_delay=settings.max_send_delay,
-                                ),
-                                now,
-                                settings,
-                                report,
-                            )
+                            writer.plan(campaign, customer, occurrence, first_planning=first)
             elif isinstance(spec, InactivityOccasion):
                 anchor = inactivity.anchor_day(local_date, spec.days).isoformat()
                 for customer in read(f"la#{anchor}", customers_last_active_on, anchor):
                     occurrence = inactivity.occurrence(customer, local_date, spec.days)
                     if occurrence:
-                        _write(
-                            plan_occurrence(
-                                campaign,
-                                customer,
-                                occurrence,
-                                now,
-                                key,
-                                first_planning=first,
-                                max_send_delay=settings.max_send_delay,
-                            ),
-                            now,
-                            settings,
-                            report,
-                        )
+                        writer.plan(campaign, customer, occurrence, first_planning=first)
             elif isinstance(spec, HolidayOccasion):
                 tasks = [
                     {
@@ -316,6 +307,7 @@ def plan_holiday_task(
 ) -> PlanReport:
     """Plan one (campaign, country, shard, date) holiday task; safe to run twice."""
     report = PlanReport()
+    writer = _Writer(now, key, settings, report)
     campaign = campaign or load_campaign(str(task["campaign_id"]))
     if campaign is None or campaign.status != "active":
         return report
@@ -332,20 +324,7 @@ def plan_holiday_task(
         report.customers_read += 1
         if customer.get("country") != task["country"]:
             continue
-        _write(
-            plan_occurrence(
-                campaign,
-                customer,
-                occurrence,
-                now,
-                key,
-                first_planning=bool(task.get("first_planning")),
-                max_send_delay=settings.max_send_delay,
-            ),
-            now,
-            settings,
-            report,
-        )
+        writer.plan(campaign, customer, occurrence, first_planning=bool(task.get("first_planning")))
     return report
 
 
@@ -372,6 +351,7 @@ def plan_order_change(
 ) -> PlanReport:
     """Orders stream: an order that became ``delivered`` starts replenishment and surveys."""
     report = PlanReport()
+    writer = _Writer(now, key, settings, report)
     if new is None or not order_occasions.became_delivered(old, new):
         return report
     if campaigns is None:
@@ -397,20 +377,7 @@ def plan_order_change(
             occurrence = order_occasions.survey(new, tz, spec.delay_days, spec.kind)
         if occurrence is None:
             continue
-        _write(
-            plan_occurrence(
-                campaign,
-                customer,
-                occurrence,
-                now,
-                key,
-                first_planning=False,
-                max_send_delay=settings.max_send_delay,
-            ),
-            now,
-            settings,
-            report,
-        )
+        writer.plan(campaign, customer, occurrence, first_planning=False)
     return report
 
 

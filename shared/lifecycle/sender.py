@@ -277,14 +277,15 @@ def unsubscribe_url(
     return f"{settings.public_base_url}/u/{token}"
 
 
-def compose_email(
+def message_context(
     item: DeliveryModel,
     campaign: Campaign,
     customer: dict[str, Any],
     now: datetime,
     deps: SendDependencies,
     extra: dict[str, Any] | None = None,
-) -> OutgoingEmail:
+) -> dict[str, Any]:
+    """Template variables for one delivery, with its channel's signed unsubscribe link."""
     url = unsubscribe_url(
         deps.settings,
         deps.key,
@@ -293,7 +294,19 @@ def compose_email(
         campaign_id=campaign.campaign_id,
         now=now,
     )
-    context = template_context(item, campaign, customer, url, extra)
+    return template_context(item, campaign, customer, url, extra)
+
+
+def compose_email(
+    item: DeliveryModel,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    now: datetime,
+    deps: SendDependencies,
+    extra: dict[str, Any] | None = None,
+) -> OutgoingEmail:
+    context = message_context(item, campaign, customer, now, deps, extra)
+    url = str(context["unsubscribe_url"])
     rendered = render_email(campaign.email_content(), customer.get("locale"), context)
     name = display_name(customer.get("first_name"), customer.get("last_name"), rendered.locale)
     return OutgoingEmail(
@@ -321,15 +334,7 @@ def compose_sms(
     deps: SendDependencies,
     extra: dict[str, Any] | None = None,
 ) -> RenderedSms:
-    url = unsubscribe_url(
-        deps.settings,
-        deps.key,
-        customer_id=item.customer_id,
-        channel="sms",
-        campaign_id=campaign.campaign_id,
-        now=now,
-    )
-    context = template_context(item, campaign, customer, url, extra)
+    context = message_context(item, campaign, customer, now, deps, extra)
     return render_sms(campaign.sms_content(), customer.get("locale"), context)
 
 

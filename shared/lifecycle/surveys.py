@@ -123,6 +123,13 @@ def _claim(key: bytes, token: str, now: datetime) -> SurveyClaim:
     return claim
 
 
+def _customer_locale(customer_id: str) -> str | None:
+    """The page speaks the customer's language (a deleted customer gets English)."""
+    customer = get_customer(customer_id) or {}
+    locale = customer.get("locale")
+    return str(locale) if locale else None
+
+
 def _texts(locale: str | None) -> dict[str, str]:
     language = (locale or "en").split("-")[0].lower()
     return TEXT.get(language, TEXT["en"])
@@ -192,8 +199,7 @@ def survey_page(token: str, key: bytes, now: datetime) -> Page:
         claim = _claim(key, token, now)
     except TokenError as exc:
         return _error(exc)
-    customer = get_customer(claim.customer_id) or {}
-    locale = customer.get("locale")
+    locale = _customer_locale(claim.customer_id)
     texts = _texts(locale)
     previous = _existing(claim.survey_id)
     return _page(
@@ -240,8 +246,7 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
         claim = _claim(key, token, now)
     except TokenError as exc:
         return _error(exc)
-    customer = get_customer(claim.customer_id) or {}
-    locale = customer.get("locale")
+    locale = _customer_locale(claim.customer_id)
     texts = _texts(locale)
     try:
         score, comment = parse_answer(body, claim.kind)

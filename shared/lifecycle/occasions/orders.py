@@ -10,7 +10,7 @@ surveys ``delay_days`` later. Send-time checks cancel them: a new order of the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -112,7 +112,3 @@ def order_stop_reason(order: Order | None) -> str | None:
     if order is None:
         return ORDER_NOT_FOUND
     return STOPPING_STATUSES.get(order.status)
-
-
-def parse_instant(text: str) -> datetime:
-    return parse_utc(text)
