@@ -1,0 +1,1 @@
+"""Marketer API: Powertools REST routers, one per resource, behind IAM-authorized API Gateway."""

@@ -1,0 +1,259 @@
+"""``/campaigns``: create, read, list, update, delete, validate and move through the lifecycle.
+
+* Validation on save lists every problem by field (422 ``{"errors": [{field, message}]}``).
+* Optimistic concurrency: every campaign has a ``version``; updates, status changes and
+  deletes must send the version they read (``"version"`` in the body or ``If-Match``), else
+  428; a stale version answers 409 with the current one.
+* Lifecycle: new campaigns are ``draft``; ``POST /campaigns/{id}/status`` moves draft ->
+  active -> paused -> active, and anything to ``archived`` (final). Only drafts can be deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from lifecycle.campaign_store import (
+    TRANSITIONS,
+    CampaignConflictError,
+    CampaignStateError,
+    StoredCampaign,
+    change_status,
+    delete_campaign,
+    get_stored,
+    list_stored,
+    save_campaign,
+)
+from lifecycle.campaigns import CampaignError, FieldError, parse_campaign
+from lifecycle.clock import get_clock
+from lifecycle.observability import logger
+
+router = Router()
+JSON = "application/json"
+
+
+def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, ensure_ascii=False),
+        headers=headers or {},
+    )
+
+
+def _errors(status: int, errors: list[FieldError]) -> Response[str]:
+    return _respond(status, {"errors": [{"field": e.field, "message": e.message} for e in errors]})
+
+
+def _problem(status: int, code: str, message: str, **extra: Any) -> Response[str]:
+    return _respond(status, {"error": code, "message": message, **extra})
+
+
+def _view(stored: StoredCampaign, status: int = 200) -> Response[str]:
+    body = {
+        "campaign": stored.campaign.document(),
+        "version": stored.version,
+        "updated_at": stored.updated_at,
+    }
+    return _respond(status, body, {"ETag": f'"{stored.version}"'})
+
+
+def _body() -> dict[str, Any] | Response[str]:
+    raw = router.current_event.body or ""
+    try:
+        data = json.loads(raw) if raw else None
+    except json.JSONDecodeError as exc:
+        return _errors(400, [FieldError("body", f"not valid JSON ({exc.msg})")])
+    if not isinstance(data, dict):
+        return _errors(400, [FieldError("body", "must be a JSON object")])
+    return data
+
+
+def _expected_version(body: dict[str, Any]) -> int | Response[str]:
+    header = router.current_event.headers.get("If-Match") or router.current_event.headers.get(
+        "if-match"
+    )
+    value = body.pop("version", None)
+    if value is None and header:
+        value = header.strip().strip('"')
+    if value is None:
+        return _problem(
+            428, "version_required", "send the version you read (body 'version' or If-Match)"
+        )
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return _errors(400, [FieldError("version", "must be an integer")])
+
+
+@router.post("/campaigns/validate")
+def validate() -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    body.pop("version", None)
+    try:
+        campaign = parse_campaign(body)
+    except CampaignError as exc:
+        return _respond(
+            200,
+            {
+                "valid": False,
+                "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+            },
+        )
+    return _respond(
+        200,
+        {
+            "valid": True,
+            "errors": [],
+            "warnings": [f"ignored unknown field {f}" for f in campaign.unknown_fields],
+        },
+    )
+
+
+@router.post("/campaigns")
+def create() -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    body.pop("version", None)
+    if body.get("status", "draft") != "draft":
+        return _errors(
+            422,
+            [
+                FieldError(
+                    "status",
+                    "new campaigns start as draft; activate with POST /campaigns/{id}/status",
+                )
+            ],
+        )
+    body["status"] = "draft"
+    try:
+        campaign = parse_campaign(body)
+        save_campaign(campaign, get_clock().now(), must_not_exist=True)
+    except CampaignError as exc:
+        return _errors(422, exc.errors)
+    except CampaignConflictError:
+        return _problem(409, "already_exists", f"campaign {body.get('campaign_id')} exists")
+    stored = get_stored(campaign.campaign_id)
+    assert stored is not None
+    logger.info("campaign created", extra={"campaign_id": campaign.campaign_id})
+    return _view(stored, 201)
+
+
+@router.get("/campaigns")
+def list_all() -> Response[str]:
+    status = router.current_event.get_query_string_value("status")
+    if status and status not in TRANSITIONS:
+        return _errors(400, [FieldError("status", f"must be one of {', '.join(TRANSITIONS)}")])
+    items = [
+        {
+            "campaign_id": s.campaign.campaign_id,
+            "name": s.campaign.name,
+            "status": s.campaign.status,
+            "occasion": s.campaign.occasion.type,
+            "channels": s.campaign.channels,
+            "version": s.version,
+            "updated_at": s.updated_at,
+        }
+        for s in list_stored(status)
+    ]
+    return _respond(200, {"campaigns": items})
+
+
+@router.get("/campaigns/<campaign_id>")
+def read(campaign_id: str) -> Response[str]:
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    return _view(stored)
+
+
+@router.put("/campaigns/<campaign_id>")
+def replace(campaign_id: str) -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    expected = _expected_version(body)
+    if isinstance(expected, Response):
+        return expected
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    if body.setdefault("campaign_id", campaign_id) != campaign_id:
+        return _errors(422, [FieldError("campaign_id", "does not match the URL")])
+    if body.setdefault("status", stored.campaign.status) != stored.campaign.status:
+        return _errors(
+            422, [FieldError("status", "change the status with POST /campaigns/{id}/status")]
+        )
+    if stored.campaign.status == "archived":
+        return _problem(409, "archived", "archived campaigns cannot change")
+    try:
+        save_campaign(parse_campaign(body), get_clock().now(), expected_version=expected)
+    except CampaignError as exc:
+        return _errors(422, exc.errors)
+    except CampaignConflictError as exc:
+        return _problem(
+            409,
+            "version_conflict",
+            "the campaign changed since you read it",
+            current_version=exc.current_version,
+        )
+    updated = get_stored(campaign_id)
+    assert updated is not None
+    return _view(updated)
+
+
+@router.post("/campaigns/<campaign_id>/status")
+def set_status(campaign_id: str) -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    expected = _expected_version(body)
+    if isinstance(expected, Response):
+        return expected
+    status = body.get("status")
+    if status not in TRANSITIONS:
+        return _errors(422, [FieldError("status", f"must be one of {', '.join(TRANSITIONS)}")])
+    try:
+        change_status(campaign_id, status, get_clock().now(), expected)
+    except KeyError:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    except CampaignStateError as exc:
+        return _problem(409, "invalid_transition", str(exc))
+    except CampaignConflictError as exc:
+        return _problem(
+            409,
+            "version_conflict",
+            "the campaign changed since you read it",
+            current_version=exc.current_version,
+        )
+    stored = get_stored(campaign_id)
+    assert stored is not None
+    logger.info("campaign status changed", extra={"campaign_id": campaign_id, "status": status})
+    return _view(stored)
+
+
+@router.delete("/campaigns/<campaign_id>")
+def remove(campaign_id: str) -> Response[str]:
+    expected = _expected_version({})
+    if isinstance(expected, Response):
+        return expected
+    try:
+        delete_campaign(campaign_id, expected)
+    except KeyError:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    except CampaignStateError as exc:
+        return _problem(409, "invalid_transition", str(exc))
+    except CampaignConflictError as exc:
+        return _problem(
+            409,
+            "version_conflict",
+            "the campaign changed since you read it",
+            current_version=exc.current_version,
+        )
+    return Response(status_code=204, content_type=JSON, body="")
