@@ -1,4 +1,4 @@
-"""Marketer API (IAM-authorized): campaigns, with an OpenAPI document at /openapi.json."""
+"""Marketer API (IAM-authorized): campaigns and customers; OpenAPI document at /openapi.json."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.api import campaigns
+from lifecycle.api import campaigns, customers
 from lifecycle.observability import logger, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(campaigns.router)
+app.include_router(customers.router)
 
 
 @app.get("/openapi.json", include_in_schema=False)

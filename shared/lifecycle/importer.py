@@ -9,8 +9,10 @@ system itself recorded about a customer, in particular an unsubscribe.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,32 +66,31 @@ def decode_text(data: bytes, source: str) -> str:
         raise ImportFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_customer_lines(
-    lines: Iterable[str], source: str
-) -> tuple[list[tuple[int, CustomerRecord]], ImportResult]:
-    """Validate JSON Lines; later lines win for a repeated customer_id (with a warning)."""
-    result = ImportResult(source=source)
-    accepted: dict[str, tuple[int, CustomerRecord]] = {}
+def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """(line, parsed JSON or an error string) per non-empty line."""
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("//"):
             continue
         if len(text.encode()) > MAX_LINE_BYTES:
-            result.rejected.append(
-                Rejection(source, number, None, f"record: line longer than {MAX_LINE_BYTES} bytes")
-            )
+            yield number, f"record: line longer than {MAX_LINE_BYTES} bytes"
             continue
         try:
-            raw = json.loads(text)
+            yield number, json.loads(text)
         except json.JSONDecodeError as exc:
-            result.rejected.append(
-                Rejection(
-                    source,
-                    number,
-                    None,
-                    f"record: not valid JSON ({exc.msg} at column {exc.colno})",
-                )
-            )
+            yield number, f"record: not valid JSON ({exc.msg} at column {exc.colno})"
+
+
+def parse_customer_lines(
+    lines: Iterable[str], source: str, *, csv_text: str | None = None
+) -> tuple[list[tuple[int, CustomerRecord]], ImportResult]:
+    """Validate JSON Lines (or CSV); a repeated customer_id: the later row wins (warning)."""
+    result = ImportResult(source=source)
+    accepted: dict[str, tuple[int, CustomerRecord]] = {}
+    rows = csv_records(csv_text) if csv_text is not None else _jsonl_records(lines)
+    for number, raw in rows:
+        if isinstance(raw, str):
+            result.rejected.append(Rejection(source, number, None, raw))
             continue
         try:
             record = parse_customer(raw)
@@ -117,6 +118,51 @@ def parse_customer_lines(
             )
         accepted[record.customer_id] = (number, record)
     return list(accepted.values()), result
+
+
+CSV_TRUE = {"true", "yes", "y", "1"}
+CSV_FALSE = {"false", "no", "n", "0", ""}
+
+
+def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, record) per CSV row; consent_email/consent_sms booleans, attr_<name> attributes.
+
+    A row that cannot be read yields an error string instead of a record.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "customer_id" not in reader.fieldnames:
+        raise ImportFileError("CSV needs a header row with a customer_id column")
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            yield line, "record: more cells than header columns"
+            continue
+        record: dict[str, Any] = {}
+        consent: dict[str, bool] = {}
+        attributes: dict[str, str] = {}
+        problem = None
+        for column, raw in row.items():
+            value = (raw or "").strip()
+            if column in ("consent_email", "consent_sms"):
+                if value.lower() in CSV_TRUE:
+                    consent[column.removeprefix("consent_")] = True
+                elif value.lower() in CSV_FALSE:
+                    consent[column.removeprefix("consent_")] = False
+                else:
+                    problem = f"consent: {column} must be true or false, got {value!r}"
+            elif column.startswith("attr_"):
+                if value:
+                    attributes[column.removeprefix("attr_")] = value
+            elif value:
+                record[column] = value
+        if problem:
+            yield line, problem
+            continue
+        if consent:
+            record["consent"] = consent
+        if attributes:
+            record["attributes"] = attributes
+        yield line, record
 
 
 def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int = 16) -> None:
@@ -179,7 +225,11 @@ def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int =
 def import_customers(
     lines: Iterable[str], source: str, now: datetime, country_shards: int = 16
 ) -> ImportResult:
-    records, result = parse_customer_lines(lines, source)
+    """Import JSON Lines; a source named ``*.csv`` is read as CSV (header row required)."""
+    if source.lower().endswith(".csv"):
+        records, result = parse_customer_lines([], source, csv_text="\n".join(lines))
+    else:
+        records, result = parse_customer_lines(lines, source)
     for _, record in records:
         upsert_customer(record, now, country_shards)
         result.imported += 1

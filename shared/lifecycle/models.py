@@ -17,7 +17,12 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 
@@ -125,6 +130,28 @@ class DueIndex(GlobalSecondaryIndex["DeliveryModel"]):
     deliver_at = UnicodeAttribute(range_key=True)
 
 
+class DeliveriesByCustomerIndex(GlobalSecondaryIndex["DeliveryModel"]):
+    """Every delivery of a customer: "why did / didn't this customer get X"."""
+
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    deliver_at = UnicodeAttribute(range_key=True)
+
+
+class DeliveriesByCampaignIndex(GlobalSecondaryIndex["DeliveryModel"]):
+    """Per-campaign statistics without scanning the ledger."""
+
+    class Meta:
+        index_name = "by-campaign"
+        projection = IncludeProjection(["status", "reason", "channel", "customer_id", "test"])
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    deliver_at = UnicodeAttribute(range_key=True)
+
+
 class HistoryEntry(MapAttribute[str, Any]):
     at = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -166,6 +193,8 @@ class DeliveryModel(Model):
     expires_at = NumberAttribute(null=True)  # TTL (epoch seconds)
 
     due = DueIndex()
+    by_customer = DeliveriesByCustomerIndex()
+    by_campaign = DeliveriesByCampaignIndex()
 
 
 class OrderItem(MapAttribute[str, Any]):
@@ -203,6 +232,15 @@ class OrderModel(Model):
     by_customer = OrdersByCustomerIndex()
 
 
+class ResponsesByCustomerIndex(GlobalSecondaryIndex["SurveyResponseModel"]):
+    class Meta:
+        index_name = "by-customer"
+        projection = KeysOnlyProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    survey_id = UnicodeAttribute(range_key=True)
+
+
 class ResponsesByCampaignIndex(GlobalSecondaryIndex["SurveyResponseModel"]):
     class Meta:
         index_name = "by-campaign"
@@ -231,6 +269,7 @@ class SurveyResponseModel(Model):
     revisions = NumberAttribute(default=1)
 
     by_campaign = ResponsesByCampaignIndex()
+    by_customer = ResponsesByCustomerIndex()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

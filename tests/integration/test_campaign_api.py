@@ -20,6 +20,7 @@ def api(aws, clock):
         body: Any = ...,
         headers: dict[str, str] | None = None,
         campaign_id: str | None = None,
+        customer_id: str | None = None,
     ) -> tuple[int, Any]:
         event = load_event(f"campaign_api/{name}.json")
         if body is not ...:
@@ -27,6 +28,9 @@ def api(aws, clock):
         if campaign_id is not None:
             event["pathParameters"] = {"campaign_id": campaign_id}
             event["path"] = event["path"].replace("bday-2027", campaign_id)
+        if customer_id is not None:
+            event["pathParameters"] = {"customer_id": customer_id}
+            event["path"] = event["path"].replace("c-001", customer_id)
         event["headers"].update(headers or {})
         response = handler(event, FakeLambdaContext("CampaignApiFunction"))
         text = response["body"]
@@ -126,3 +130,95 @@ def test_given_openapi_route_when_called_then_document_lists_campaign_paths(api)
         "/campaigns/{campaign_id}/status",
         "/campaigns/validate",
     } <= set(body["paths"])
+
+
+def test_given_jsonl_and_csv_when_imported_through_api_then_good_rows_in_bad_rows_listed(api):
+    status, body = api("customers_import_jsonl")
+    assert status == 200 and body["imported"] == 2
+    assert [(r["line"], r["id"], r["reason"].split(":")[0]) for r in body["rejected"]] == [
+        (3, "c-003", "email")
+    ]
+    status, body = api("customers_import_csv")
+    assert status == 200 and body["imported"] == 2
+    assert [(r["line"], r["reason"].split(":")[0]) for r in body["rejected"]] == [(4, "email")]
+    from lifecycle.customers import get_customer
+
+    lena = get_customer("c-101")
+    assert lena is not None
+    assert (lena["consent"], lena["attributes"]) == (
+        {"email": True, "sms": False},
+        {"tier": "gold"},
+    )
+    assert api("customers_import_csv", "email,name\nx@example.com,X\n")[0] == 400
+    assert api("customers_import_jsonl", "")[0] == 400
+
+
+def _send_birthdays(clock: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lifecycle.aws import client
+    from lifecycle.planner import PlanSettings, plan_dated
+    from lifecycle.secrets import signing_key
+    from lifecycle.sender import SendDependencies, process_delivery
+    from lifecycle.settings import get_settings
+
+    settings = get_settings()
+    key = signing_key(settings)
+    start = datetime(2027, 3, 13, tzinfo=UTC)
+    clock.set(start)
+    plan_dated(
+        start,
+        key,
+        PlanSettings(shards=1, ttl_days=400, ahead_days=1, max_send_delay=timedelta(minutes=15)),
+    )
+    deps = SendDependencies(settings=settings, key=key, sesv2=client("sesv2"))
+    process_delivery("bday-2027#c-001#2027#email", datetime(2027, 3, 14, 8, 0, tzinfo=UTC), deps)
+
+
+def test_given_sent_campaign_when_stats_and_history_read_then_why_is_answered(api, clock):
+    api("create")
+    api("status")  # active
+    api("customers_import_jsonl")
+    _send_birthdays(clock)
+    status, stats = api("stats")
+    assert status == 200
+    assert (stats["planned"], stats["sent"], stats["pending"]) == (1, 1, 0)
+    assert (stats["skipped"], stats["failed"]) == ({}, {})
+    status, history = api("customer_history")
+    assert status == 200
+    [entry] = history["deliveries"]
+    assert (entry["status"], entry["local_send_time"]) == ("sent", "2027-03-14T09:00:00+01:00")
+    assert [h["status"] for h in entry["history"]] == ["queued", "sending", "sent"]
+    status, other = api("customer_history", customer_id="c-002")
+    # c-002 (CN) is outside the campaign's audience (ES, US) and has no occurrence yet.
+    assert other["deliveries"] == []
+    assert other["not_planned_because"] == ["not_in_audience"]
+
+
+def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppressed(api, clock):
+    api("create")
+    api("status")
+    api("customers_import_jsonl")
+    _send_birthdays(clock)
+    status, report = api("customer_erase")
+    assert status == 200
+    assert report == {
+        "customer_found": True,
+        "deliveries_redacted": 1,
+        "deliveries_cancelled": 0,
+        "responses_redacted": 0,
+    }
+    from lifecycle.customers import get_customer
+    from lifecycle.delivery import ledger
+
+    erased = get_customer("c-001")
+    assert erased is not None
+    assert erased["email"] is None and erased["first_name"] is None and erased["birthday"] is None
+    assert set(erased["unsubscribed"]) == {"email", "sms"}
+    item = ledger.get("bday-2027#c-001#2027#email")
+    assert item is not None and item.status == "sent" and item.context is None
+    api("customers_import_jsonl")  # the same person comes back in a file
+    from lifecycle.policy.consent import consent_block
+
+    again = get_customer("c-001")
+    assert again is not None and consent_block(again, "email") == "unsubscribed"

@@ -29,6 +29,7 @@ from lifecycle.campaign_store import (
 )
 from lifecycle.campaigns import CampaignError, FieldError, parse_campaign
 from lifecycle.clock import get_clock
+from lifecycle.insights import campaign_stats
 from lifecycle.observability import logger
 
 router = Router()
@@ -236,6 +237,13 @@ def set_status(campaign_id: str) -> Response[str]:
     assert stored is not None
     logger.info("campaign status changed", extra={"campaign_id": campaign_id, "status": status})
     return _view(stored)
+
+
+@router.get("/campaigns/<campaign_id>/stats")
+def stats(campaign_id: str) -> Response[str]:
+    if get_stored(campaign_id) is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    return _respond(200, campaign_stats(campaign_id))
 
 
 @router.delete("/campaigns/<campaign_id>")

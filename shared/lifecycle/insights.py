@@ -1,0 +1,108 @@
+"""Answers from the ledger: campaign statistics and "why did / didn't this customer get X"."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from lifecycle import audience
+from lifecycle.campaign_store import get_stored
+from lifecycle.customers import get_customer
+from lifecycle.models import DeliveryModel
+from lifecycle.policy.consent import consent_block
+from lifecycle.surveys import survey_stats
+
+
+def campaign_stats(campaign_id: str) -> dict[str, Any]:
+    """Planned, sent, skipped by reason, failed by reason (a Query on ``by-campaign``)."""
+    statuses: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    tests = 0
+    for item in DeliveryModel.by_campaign.query(campaign_id):
+        if item.test:
+            tests += 1
+            continue
+        statuses[item.status] += 1
+        if item.status == "sent":
+            channels[item.channel] += 1
+        elif item.status == "skipped":
+            skipped[item.reason or "unknown"] += 1
+        elif item.status == "failed":
+            failed[item.reason or "unknown"] += 1
+    result: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "planned": sum(statuses.values()),
+        "sent": statuses.get("sent", 0),
+        "pending": statuses.get("queued", 0) + statuses.get("sending", 0),
+        "skipped": dict(sorted(skipped.items())),
+        "failed": dict(sorted(failed.items())),
+        "sent_by_channel": dict(sorted(channels.items())),
+        "test_sends": tests,
+    }
+    stored = get_stored(campaign_id)
+    if stored is not None and stored.campaign.occasion.type == "post_purchase_survey":
+        result["survey"] = survey_stats(campaign_id)
+    return result
+
+
+def customer_history(customer_id: str, campaign_id: str | None = None) -> dict[str, Any]:
+    """Every ledger entry of a customer with its status history; if a campaign is named and
+    nothing was planned for it, the reasons it would be excluded right now."""
+    deliveries = []
+    for item in DeliveryModel.by_customer.query(customer_id):
+        if campaign_id and item.campaign_id != campaign_id:
+            continue
+        deliveries.append(
+            {
+                "delivery_id": item.delivery_id,
+                "campaign_id": item.campaign_id,
+                "occasion": item.occasion,
+                "occurrence": item.occurrence,
+                "channel": item.channel,
+                "status": item.status,
+                "reason": item.reason,
+                "deliver_at": item.deliver_at,
+                "local_send_time": item.local_send_time,
+                "sent_at": item.sent_at,
+                "test": bool(item.test),
+                "history": [
+                    {"at": h.at, "status": h.status, "reason": h.reason} for h in item.history or []
+                ],
+            }
+        )
+    result: dict[str, Any] = {"customer_id": customer_id, "deliveries": deliveries}
+    if campaign_id and not deliveries:
+        result["not_planned_because"] = explain_absence(customer_id, campaign_id)
+    return result
+
+
+def explain_absence(customer_id: str, campaign_id: str) -> list[str]:
+    """Why a campaign has planned nothing for a customer (evaluated now)."""
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return ["campaign_not_found"]
+    customer = get_customer(customer_id)
+    if customer is None:
+        return ["customer_not_found"]
+    campaign = stored.campaign
+    reasons = []
+    if campaign.status != "active":
+        reasons.append(f"campaign_{campaign.status}")
+    spec = campaign.occasion
+    if spec.type == "birthday" and not customer.get("birthday"):
+        reasons.append("no_birthday")
+    if spec.type == "holiday":
+        countries = getattr(spec, "countries", [])
+        if customer.get("country") not in countries:
+            reasons.append("country_not_in_campaign")
+    if spec.type == "inactivity" and not customer.get("last_active_at"):
+        reasons.append("no_activity_recorded")
+    if not audience.evaluate(campaign.audience, customer):
+        reasons.append("not_in_audience")
+    for channel in campaign.channels:
+        blocked = consent_block(customer, channel)
+        if blocked:
+            reasons.append(f"{blocked}:{channel}")
+    return reasons or ["no_occurrence_yet"]
