@@ -57,6 +57,8 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         "created_at": model.created_at,
         "last_active_at": model.last_active_at,
         "last_survey_at": model.last_survey_at,
+        "rfm": model.rfm,
+        "nps_group": model.nps_group,
         "attributes": model.attributes or {},
     }
 
@@ -137,6 +139,28 @@ def record_activity(customer_id: str, at: datetime) -> str:
     except UpdateError:
         return "stale"
     return "updated"
+
+
+def store_rfm(customer_id: str, rfm: dict[str, Any]) -> bool:
+    """Write RFM scores on an existing customer (never creates one)."""
+    try:
+        CustomerModel(customer_id=customer_id).update(
+            actions=[CustomerModel.rfm.set(rfm)],
+            condition=CustomerModel.customer_id.exists(),
+        )
+    except UpdateError:
+        return False
+    return True
+
+
+def store_nps_group(customer_id: str, group: str) -> None:
+    try:
+        CustomerModel(customer_id=customer_id).update(
+            actions=[CustomerModel.nps_group.set(group)],
+            condition=CustomerModel.customer_id.exists(),
+        )
+    except UpdateError:
+        return
 
 
 def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, survey: str) -> bool:

@@ -7,9 +7,11 @@ from typing import Any
 
 from lifecycle import audience
 from lifecycle.campaign_store import get_stored
+from lifecycle.clock import get_clock
 from lifecycle.customers import get_customer
 from lifecycle.models import DeliveryModel
 from lifecycle.policy.consent import consent_block
+from lifecycle.segments import audience_view
 from lifecycle.surveys import survey_stats
 
 
@@ -99,7 +101,7 @@ def explain_absence(customer_id: str, campaign_id: str) -> list[str]:
             reasons.append("country_not_in_campaign")
     if spec.type == "inactivity" and not customer.get("last_active_at"):
         reasons.append("no_activity_recorded")
-    if not audience.evaluate(campaign.audience, customer):
+    if not audience.evaluate(campaign.audience, audience_view(customer, get_clock().now())):
         reasons.append("not_in_audience")
     for channel in campaign.channels:
         blocked = consent_block(customer, channel)

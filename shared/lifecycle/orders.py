@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -72,6 +72,12 @@ def get_order(order_id: str) -> Order | None:
         return _from_model(OrderModel.get(order_id, consistent_read=True))
     except DoesNotExist:
         return None
+
+
+def all_orders(since: str) -> Iterator[Order]:
+    """Orders created after ``since`` (a filtered Scan: for the daily RFM job only)."""
+    for model in OrderModel.scan(OrderModel.created_at > since):
+        yield _from_model(model)
 
 
 def orders_since(customer_id: str, created_after: str) -> list[Order]:

@@ -53,6 +53,7 @@ from lifecycle.occasions import orders as order_occasions
 from lifecycle.offers import coupon_code, valid_until
 from lifecycle.policy.consent import consent_block
 from lifecycle.records import is_valid_timezone
+from lifecycle.segments import audience_view
 from lifecycle.settings import Settings
 
 NOT_IN_AUDIENCE = "not_in_audience"
@@ -128,7 +129,7 @@ def plan_occurrence(
     late = deliver_at + max_send_delay < now
     if late and first_planning:
         return []
-    in_audience = audience.evaluate(campaign.audience, customer)
+    in_audience = audience.evaluate(campaign.audience, audience_view(customer, now))
     planned = []
     for channel in campaign.channels:
         skip: str | None = None

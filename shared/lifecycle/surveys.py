@@ -22,9 +22,10 @@ from urllib.parse import parse_qs
 from pynamodb.exceptions import DoesNotExist
 
 from lifecycle.clock import utc_iso
-from lifecycle.customers import get_customer
+from lifecycle.customers import get_customer, store_nps_group
 from lifecycle.models import SurveyResponseModel
 from lifecycle.observability import logger
+from lifecycle.segments import nps_group
 from lifecycle.tokens import TokenError, verify
 from lifecycle.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
 
@@ -273,6 +274,8 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
         first_answered_at=previous.first_answered_at if previous else utc_iso(now),
         revisions=int(previous.revisions) + 1 if previous else 1,
     ).save()
+    if claim.kind == "nps":
+        store_nps_group(claim.customer_id, nps_group(score))
     was_detractor = previous is not None and int(previous.score) in DETRACTOR[claim.kind]
     if score in DETRACTOR[claim.kind] and not was_detractor and events is not None:
         events.put_events(

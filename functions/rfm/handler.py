@@ -1,0 +1,25 @@
+"""RFM job (daily schedule): recency/frequency/monetary quintiles onto each customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lifecycle.clock import get_clock
+from lifecycle.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.segments import run_rfm_job
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    result = run_rfm_job(get_clock().now())
+    metrics.add_metric(
+        name="CustomersScored", unit=MetricUnit.Count, value=result["customers_scored"]
+    )
+    logger.info("rfm scored", extra={"schedule_time": event.time, "rfm": result})
+    return result

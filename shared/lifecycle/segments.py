@@ -1,0 +1,145 @@
+"""Segments: computed customer fields and RFM (recency, frequency, monetary) scores.
+
+The audience evaluator sees a customer document extended by :func:`audience_view`, the same
+way at plan time, in dry runs and in estimates. Computed fields:
+
+* ``days_since_last_order`` - whole days between the last order and now (absent: no order);
+* ``orders_count``, ``total_spent`` - over the last 365 days, cancelled orders excluded;
+* ``rfm_segment`` - the named segment below; ``rfm.r``, ``rfm.f``, ``rfm.m`` - scores 1-5;
+* ``nps_group`` - ``promoter`` (9-10), ``passive`` (7-8) or ``detractor`` (0-6) from the
+  customer's latest NPS answer.
+
+RFM scores are quintiles over the customers who ordered in the last 365 days, by rank (ties
+share the lower rank): R from the most recent order (recent = 5), F from the number of
+orders, M from the amount spent. Named segments, first match wins:
+
+| segment | rule |
+|---|---|
+| ``champions`` | R >= 4 and F >= 4 and M >= 4 |
+| ``new`` | R >= 4 and orders_count == 1 |
+| ``loyal`` | F >= 4 |
+| ``at_risk`` | R <= 2 and F >= 3 |
+| ``hibernating`` | R <= 2 and F <= 2 |
+| ``needs_attention`` | everything else |
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lifecycle.clock import parse_utc, utc_iso
+from lifecycle.customers import store_rfm
+from lifecycle.occasions.orders import Order
+from lifecycle.orders import all_orders
+
+WINDOW_DAYS = 365
+RFM_MAX_AGE_DAYS = 8  # the job runs daily; older scores belong to customers without orders
+SEGMENTS = ("champions", "new", "loyal", "at_risk", "hibernating", "needs_attention")
+
+
+@dataclass(frozen=True)
+class CustomerOrders:
+    last_order_at: str
+    orders_count: int
+    total_spent: float
+
+
+def summarize(orders: Iterable[Order], now: datetime) -> dict[str, CustomerOrders]:
+    """Per customer: last order, count and spend over the last 365 days (not cancelled)."""
+    since = utc_iso(now - timedelta(days=WINDOW_DAYS))
+    last: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    spent: dict[str, float] = {}
+    for order in orders:
+        if order.status == "cancelled" or order.created_at < since:
+            continue
+        customer = order.customer_id
+        last[customer] = max(last.get(customer, ""), order.created_at)
+        counts[customer] = counts.get(customer, 0) + 1
+        spent[customer] = spent.get(customer, 0.0) + float(order.total or 0)
+    return {c: CustomerOrders(last[c], counts[c], round(spent[c], 2)) for c in last}
+
+
+def _quintiles(values: Mapping[str, float]) -> dict[str, int]:
+    """Score 1-5 by rank (higher value, higher score); equal values get the same score."""
+    ordered = sorted(values.values())
+    n = len(ordered)
+    scores = {}
+    for key, value in values.items():
+        rank = ordered.index(value)  # first position of the value: ties share the lower rank
+        scores[key] = min(5, 1 + math.floor(5 * rank / n)) if n else 1
+    return scores
+
+
+def segment_for(r: int, f: int, m: int, orders_count: int) -> str:
+    if r >= 4 and f >= 4 and m >= 4:
+        return "champions"
+    if r >= 4 and orders_count == 1:
+        return "new"
+    if f >= 4:
+        return "loyal"
+    if r <= 2 and f >= 3:
+        return "at_risk"
+    if r <= 2 and f <= 2:
+        return "hibernating"
+    return "needs_attention"
+
+
+def rfm_scores(summary: Mapping[str, CustomerOrders], now: datetime) -> dict[str, dict[str, Any]]:
+    """The RFM document stored on each customer who ordered in the window."""
+    recency = {c: parse_utc(s.last_order_at).timestamp() for c, s in summary.items()}
+    frequency = {c: float(s.orders_count) for c, s in summary.items()}
+    monetary = {c: s.total_spent for c, s in summary.items()}
+    r, f, m = _quintiles(recency), _quintiles(frequency), _quintiles(monetary)
+    return {
+        customer: {
+            "r": r[customer],
+            "f": f[customer],
+            "m": m[customer],
+            "score": f"{r[customer]}{f[customer]}{m[customer]}",
+            "segment": segment_for(r[customer], f[customer], m[customer], s.orders_count),
+            "orders_count": s.orders_count,
+            "total_spent": s.total_spent,
+            "last_order_at": s.last_order_at,
+            "computed_at": utc_iso(now),
+        }
+        for customer, s in summary.items()
+    }
+
+
+def audience_view(customer: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The customer as audience rules see it: stored fields plus computed ones."""
+    view = dict(customer)
+    rfm = customer.get("rfm") or {}
+    if rfm.get("computed_at") and now - parse_utc(rfm["computed_at"]) > timedelta(
+        days=RFM_MAX_AGE_DAYS
+    ):
+        rfm = {}  # the job no longer saw orders for this customer: no recent orders
+    if rfm.get("last_order_at"):
+        view["days_since_last_order"] = (now - parse_utc(rfm["last_order_at"])).days
+    view["orders_count"] = int(rfm.get("orders_count", 0))
+    view["total_spent"] = float(rfm.get("total_spent", 0.0))
+    if rfm.get("segment"):
+        view["rfm_segment"] = rfm["segment"]
+    if customer.get("nps_group"):
+        view["nps_group"] = customer["nps_group"]
+    return view
+
+
+def nps_group(score: int) -> str:
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def run_rfm_job(now: datetime) -> dict[str, int]:
+    """Score every customer who ordered in the last 365 days and store it on the customer."""
+    summary = summarize(all_orders(utc_iso(now - timedelta(days=WINDOW_DAYS))), now)
+    scores = rfm_scores(summary, now)
+    stored = sum(1 for customer, rfm in scores.items() if store_rfm(customer, rfm))
+    counts = {segment: 0 for segment in SEGMENTS}
+    for rfm in scores.values():
+        counts[rfm["segment"]] += 1
+    return {"customers_scored": stored, **counts}
