@@ -69,8 +69,9 @@ def test_given_stored_rfm_when_audience_evaluated_then_computed_fields_usable():
         "nps_group": nps_group(9),
     }
     view = audience_view(customer, NOW)
+    # Last order Feb 28 10:00, now Mar 1 00:00: 14 hours, 0 whole days.
     assert (view["days_since_last_order"], view["orders_count"], view["total_spent"]) == (
-        1,
+        0,
         5,
         500.0,
     )
