@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from emulator.runner import InputError, SimulationConfig, SimulationResult, simulate
+from emulator.runner import InputError, SimulationConfig, SimulationResult, dry_run, simulate
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_START = date(2027, 2, 15)
@@ -33,6 +33,34 @@ def _days(text: str) -> int:
     return value
 
 
+def _data_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--customers", type=Path, required=True, help="customers, JSON Lines")
+    command.add_argument("--campaigns", type=Path, required=True, help="campaigns, a JSON list")
+    command.add_argument(
+        "--start", type=_date, required=True, help="first day, YYYY-MM-DD (00:00 UTC)"
+    )
+    command.add_argument("--days", type=_days, required=True, help="number of days to simulate")
+    command.add_argument("--out", type=Path, required=True, help="output directory")
+    command.add_argument(
+        "--redeliver",
+        action="store_true",
+        help="deliver every schedule firing and queue message twice",
+    )
+    command.add_argument(
+        "--orders",
+        type=Path,
+        help="orders, JSON Lines: written at created_at, delivered at delivered_at",
+    )
+    command.add_argument(
+        "--events", type=Path, help="usage events, JSON Lines {customer_id, type, at}"
+    )
+    command.add_argument(
+        "--responses",
+        type=Path,
+        help="survey answers, JSON Lines {customer_id, campaign_id, score, comment, at}",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
@@ -40,27 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="simulate a period on your own data")
-    sim.add_argument("--customers", type=Path, required=True, help="customers, JSON Lines")
-    sim.add_argument("--campaigns", type=Path, required=True, help="campaigns, a JSON list")
-    sim.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD (00:00 UTC)")
-    sim.add_argument("--days", type=_days, required=True, help="number of days to simulate")
-    sim.add_argument("--out", type=Path, required=True, help="output directory")
-    sim.add_argument(
-        "--redeliver",
-        action="store_true",
-        help="deliver every schedule firing and queue message twice",
-    )
-    sim.add_argument(
-        "--orders",
-        type=Path,
-        help="orders, JSON Lines: written at created_at, delivered at delivered_at",
-    )
-    sim.add_argument("--events", type=Path, help="usage events, JSON Lines {customer_id, type, at}")
-    sim.add_argument(
-        "--responses",
-        type=Path,
-        help="survey answers, JSON Lines {customer_id, campaign_id, score, comment, at}",
-    )
+    dry = commands.add_parser("dry-run", help="what simulate would send, sending nothing")
+    for command in (sim, dry):
+        _data_arguments(command)
     demo = commands.add_parser("demo", help="simulate the bundled demo data set")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--redeliver", action="store_true")
@@ -149,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
             responses=args.responses,
         )
     try:
+        if args.command == "dry-run":
+            outcome = dry_run(config)
+            print(
+                f"Dry run {config.start} + {config.days} days: {outcome['messages']} messages "
+                f"would be sent; excluded: {outcome['excluded']}; "
+                f"rejected records: {len(outcome['rejected'])}"
+            )
+            print(f"Wrote {config.out / 'plan.jsonl'} and {config.out / 'excluded.jsonl'}")
+            return 0
         result = simulate(config)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

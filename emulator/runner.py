@@ -683,6 +683,51 @@ def _by_campaign(items: Iterator[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {campaign: dict(sorted(c.items())) for campaign, c in sorted(counts.items())}
 
 
+def dry_run(config: SimulationConfig) -> dict[str, Any]:
+    """Import the files, then ask the marketer API for a dry run of the whole period.
+
+    Writes ``plan.jsonl`` (messages that would be sent, as in messages.jsonl without headers)
+    and ``excluded.jsonl`` ({customer_id, campaign_id, reason}); sends nothing. Orders, usage
+    events and answers lie in the future of the dry run and are not used.
+    """
+    if config.days < 1:
+        raise InputError("--days must be at least 1")
+    _set_local_environment()
+    from moto import mock_aws
+
+    start = datetime.combine(config.start, datetime.min.time(), UTC)
+    with mock_aws():
+        simulation = Simulation(config)
+        simulation.deploy()
+        imports = simulation.import_files()
+        event: dict[str, Any] = json.loads(
+            (EVENTS / "campaign_api" / "dry_run.json").read_text(encoding="utf-8")
+        )
+        event["body"] = json.dumps(
+            {
+                "from": config.start.isoformat(),
+                "to": (config.start + timedelta(days=config.days)).isoformat(),
+            }
+        )
+        simulation.clock.set(start)
+        response = simulation.invoke("CampaignApiFunction", event)
+        log_text = simulation.log.getvalue()
+    body = json.loads(response["body"])
+    if response["statusCode"] != 200:
+        raise InputError(f"dry run refused: {body}")
+    config.out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("plan.jsonl", body["messages"]), ("excluded.jsonl", body["excluded"])):
+        with (config.out / name).open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    (config.out / "lambda.log").write_text(log_text, encoding="utf-8")
+    return {
+        "messages": len(body["messages"]),
+        "excluded": dict(sorted(Counter(e["reason"] for e in body["excluded"]).items())),
+        "rejected": imports["campaigns"]["rejected"] + imports["customers"]["rejected"],
+    }
+
+
 def simulate(config: SimulationConfig) -> SimulationResult:
     """Run a whole simulation and write ``messages.jsonl`` and ``report.json`` to ``config.out``."""
     if config.days < 1:

@@ -199,7 +199,7 @@ class _Writer:
                 self.report.existing += 1
 
 
-def _holiday_hits(spec: HolidayOccasion, day: date, country: str) -> list[holiday.HolidayHit]:
+def holiday_hits(spec: HolidayOccasion, day: date, country: str) -> list[holiday.HolidayHit]:
     return holiday.holidays_on(
         day,
         country,
@@ -284,7 +284,7 @@ def plan_dated(
                         "first_planning": first,
                     }
                     for country in spec.countries
-                    if _holiday_hits(spec, local_date, country)
+                    if holiday_hits(spec, local_date, country)
                     for shard in range(settings.country_shards)
                 ]
                 report.tasks += len(tasks)
@@ -316,7 +316,7 @@ def plan_holiday_task(
     if not isinstance(spec, HolidayOccasion):
         return report
     day = date.fromisoformat(str(task["date"]))
-    hits = _holiday_hits(spec, day, str(task["country"]))
+    hits = holiday_hits(spec, day, str(task["country"]))
     if not hits:
         return report
     occurrence = holiday_occurrence(hits[0])  # several on one day: one greeting, the first

@@ -161,7 +161,7 @@ def normalize_locale(value: object) -> str:
     return "-".join(normalized)
 
 
-def _normalize_email(value: object) -> str:
+def normalize_email(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     try:
@@ -171,7 +171,7 @@ def _normalize_email(value: object) -> str:
     return result.normalized
 
 
-def _normalize_phone(value: object) -> str:
+def normalize_phone(value: object) -> str:
     if not isinstance(value, str) or not value.startswith("+"):
         raise ValueError("must be an E.164 number such as +4915112345678")
     try:
@@ -224,8 +224,8 @@ def _attributes(value: object) -> dict[str, Any]:
 
 
 _FIELD_PARSERS: dict[str, Any] = {
-    "email": _normalize_email,
-    "phone": _normalize_phone,
+    "email": normalize_email,
+    "phone": normalize_phone,
     "first_name": _name,
     "last_name": _name,
     "locale": normalize_locale,

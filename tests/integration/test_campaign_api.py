@@ -222,3 +222,58 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
 
     again = get_customer("c-001")
     assert again is not None and consent_block(again, "email") == "unsubscribed"
+
+
+def test_given_customer_when_previewed_then_rendered_in_their_language(api):
+    api("create")
+    api("customers_import_jsonl")
+    status, body = api("preview")
+    assert status == 200
+    assert body["locale"] == "en"  # c-001 is es-ES; the campaign only has English
+    assert body["subject"] == "Happy birthday, Ana!"
+    assert "SAMPLE-CODE" in body["text"]
+    assert api("preview", {"customer_id": "nobody"})[0] == 422
+    assert api("preview", {"customer_id": "c-001", "channel": "sms"})[0] == 422
+
+
+def test_given_audience_when_estimated_then_counts_reachable(api):
+    api("create")
+    api("customers_import_jsonl")  # c-001 ES (consent), c-002 CN: audience is ES/US
+    status, body = api("estimate")
+    assert status == 200
+    assert body == {"customers": 2, "in_audience": 1, "reachable": {"email": 1}}
+
+
+def test_given_test_address_when_test_sent_then_marked_test_and_not_in_stats(api):
+    api("create")
+    api("customers_import_jsonl")
+    status, body = api("test_send")
+    assert status == 200 and body["subject"] == "Happy birthday, Ana!"
+    from moto.ses.models import ses_backends
+
+    [message] = ses_backends["123456789012"]["us-east-1"].sent_messages
+    assert "qa@example.com" in message.destinations
+    assert "[TEST] Happy birthday, Ana!" in message.raw_data
+    status, stats = api("stats")
+    assert (stats["planned"], stats["sent"], stats["test_sends"]) == (0, 0, 1)
+    assert api("test_send", {"channel": "email", "to": "not-an-address"})[0] == 422
+
+
+def test_given_draft_when_dry_run_then_who_when_and_why_not_without_writes(api, clock):
+    api("create")
+    api("customers_import_jsonl")
+    status, body = api("dry_run_campaign")
+    assert status == 200
+    [message] = body["messages"]
+    assert (message["customer_id"], message["sent_at"], message["local_time"]) == (
+        "c-001",
+        "2027-03-14T08:00:00Z",
+        "2027-03-14T09:00:00+01:00",
+    )
+    assert message["subject"] == "Happy birthday, Ana!"
+    assert body["excluded"] == []
+    status, stats = api("stats")
+    assert stats["planned"] == 0  # nothing was written
+    bad = {"from": "2027-03-16", "to": "2027-03-13"}
+    assert api("dry_run_campaign", bad)[0] == 422
+    assert api("dry_run_campaign", {"from": "tomorrow"})[0] == 422

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from lifecycle.aws import client
 from lifecycle.campaign_store import (
     TRANSITIONS,
     CampaignConflictError,
@@ -28,12 +30,21 @@ from lifecycle.campaign_store import (
     save_campaign,
 )
 from lifecycle.campaigns import CampaignError, FieldError, parse_campaign
-from lifecycle.clock import get_clock
+from lifecycle.channels.email import ProviderError
+from lifecycle.clock import get_clock, utc_iso
+from lifecycle.customers import get_customer
+from lifecycle.dryrun import as_dicts, dry_run, estimate, preview, test_send
 from lifecycle.insights import campaign_stats
 from lifecycle.observability import logger
+from lifecycle.records import normalize_email, normalize_phone
+from lifecycle.render import RenderError
+from lifecycle.secrets import signing_key
+from lifecycle.sender import SendDependencies
+from lifecycle.settings import get_settings
 
 router = Router()
 JSON = "application/json"
+MAX_DRY_RUN_DAYS = 92
 
 
 def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -244,6 +255,129 @@ def stats(campaign_id: str) -> Response[str]:
     if get_stored(campaign_id) is None:
         return _problem(404, "not_found", f"no campaign {campaign_id}")
     return _respond(200, campaign_stats(campaign_id))
+
+
+def _period(body: dict[str, Any]) -> tuple[datetime, datetime] | Response[str]:
+    try:
+        start = datetime.fromisoformat(str(body["from"])).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(str(body["to"])).replace(tzinfo=UTC)
+    except (KeyError, ValueError):
+        return _errors(422, [FieldError("from", "from and to are dates YYYY-MM-DD (UTC)")])
+    if not start < end <= start + timedelta(days=MAX_DRY_RUN_DAYS):
+        return _errors(
+            422, [FieldError("to", f"must be after from, at most {MAX_DRY_RUN_DAYS} days")]
+        )
+    return start, end
+
+
+def _deps() -> SendDependencies:
+    settings = get_settings()
+    return SendDependencies(
+        settings=settings,
+        key=signing_key(settings),
+        sesv2=client("sesv2"),
+        events=None,
+        sns=client("sns"),
+    )
+
+
+def _dry_run(campaigns: list[Any]) -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    period = _period(body)
+    if isinstance(period, Response):
+        return period
+    plans, excluded = dry_run(
+        campaigns, period[0], period[1], _deps(), country_shards=get_settings().country_shards
+    )
+    return _respond(
+        200,
+        {
+            "from": utc_iso(period[0]),
+            "to": utc_iso(period[1]),
+            "messages": as_dicts(plans),
+            "excluded": as_dicts(excluded),
+        },
+    )
+
+
+@router.post("/campaigns/<campaign_id>/dry-run")
+def dry_run_one(campaign_id: str) -> Response[str]:
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    # A draft can be dry-run as if it were active.
+    return _dry_run([stored.campaign.model_copy(update={"status": "active"})])
+
+
+@router.post("/dry-run")
+def dry_run_all() -> Response[str]:
+    return _dry_run([s.campaign for s in list_stored("active")])
+
+
+@router.post("/campaigns/<campaign_id>/preview")
+def preview_one(campaign_id: str) -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    customer = get_customer(str(body.get("customer_id", "")))
+    if customer is None:
+        return _errors(422, [FieldError("customer_id", "no such customer")])
+    channel = body.get("channel", stored.campaign.channels[0])
+    if channel not in stored.campaign.channels:
+        return _errors(422, [FieldError("channel", "not a channel of this campaign")])
+    settings = get_settings()
+    try:
+        rendered = preview(
+            stored.campaign,
+            customer,
+            channel,
+            signing_key(settings),
+            settings.public_base_url,
+            get_clock().now(),
+        )
+    except RenderError as exc:
+        return _errors(422, [FieldError(exc.field, exc.message)])
+    return _respond(200, rendered)
+
+
+@router.get("/campaigns/<campaign_id>/estimate")
+def estimate_one(campaign_id: str) -> Response[str]:
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    return _respond(200, estimate(stored.campaign, get_clock().now()))
+
+
+@router.post("/campaigns/<campaign_id>/test-send")
+def test_send_one(campaign_id: str) -> Response[str]:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    stored = get_stored(campaign_id)
+    if stored is None:
+        return _problem(404, "not_found", f"no campaign {campaign_id}")
+    channel = body.get("channel", stored.campaign.channels[0])
+    if channel not in stored.campaign.channels:
+        return _errors(422, [FieldError("channel", "not a channel of this campaign")])
+    to = str(body.get("to", ""))
+    try:
+        to = normalize_email(to) if channel == "email" else normalize_phone(to)
+    except ValueError as exc:
+        return _errors(422, [FieldError("to", str(exc))])
+    try:
+        result = test_send(
+            stored.campaign, channel, to, body.get("customer_id"), _deps(), get_clock().now()
+        )
+    except RenderError as exc:
+        return _errors(422, [FieldError(exc.field, exc.message)])
+    except ProviderError as exc:
+        return _problem(502, "provider_error", str(exc))
+    return _respond(200, result)
 
 
 @router.delete("/campaigns/<campaign_id>")
