@@ -386,6 +386,14 @@ class Simulation:
         if not planner_times or not dispatcher_times:
             raise InputError("template has no planner or dispatcher schedule")
         repeat = 2 if self.config.redeliver else 1
+        # Other scheduled jobs (the RFM job...) fire at their own times.
+        jobs = sorted(
+            (at, schedule.function)
+            for schedule in self.deployment.schedules
+            if schedule.function not in ("PlannerFunction", "DispatcherFunction")
+            for at in schedule.fire_times(start, end)
+        )
+        job_position = 0
         timeline = [entry for entry in self.timeline if start <= entry[0] < end]
         self.outside_period = len(self.timeline) - len(timeline)
         position = 0
@@ -397,6 +405,8 @@ class Simulation:
                 candidates.append(planner_times[i])
             if position < len(timeline):
                 candidates.append(max(timeline[position][0], moment))
+            if job_position < len(jobs):
+                candidates.append(jobs[job_position][0])
             due = self._earliest_due()
             wake = moment if self._queue_depth("SendQueue") else (max(due, moment) if due else None)
             if wake is not None:
@@ -413,6 +423,11 @@ class Simulation:
                 _, _, kind, payload = timeline[position]
                 position += 1
                 self.external(kind, payload, repeat)
+            while job_position < len(jobs) and jobs[job_position][0] <= moment:
+                _, function = jobs[job_position]
+                job_position += 1
+                for _ in range(repeat):
+                    self.invoke(function, _scheduled_event(function, moment))
             if moment in planner_times:
                 for _ in range(repeat):
                     report = self.invoke(

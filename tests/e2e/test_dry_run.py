@@ -152,3 +152,20 @@ def test_given_same_data_when_dry_run_then_plan_equals_what_simulate_sends(tmp_p
     ]
     assert outcome["messages"] == 5
     assert not (tmp_path / "dry" / "messages.jsonl").exists()
+
+
+def test_given_csv_customers_when_simulated_then_imported_like_jsonl(tmp_path: Path):
+    csv_file = tmp_path / "customers.csv"
+    csv_file.write_text(
+        "customer_id,email,first_name,timezone,birthday,consent_email,attr_tier\n"
+        "c-1,ana@example.org,Ana,Europe/Madrid,1990-03-01,true,gold\n"
+        "c-2,bad,Bob,UTC,1990-03-01,true,\n"
+        "c-3,cy@example.org,Cy,UTC,1990-03-01,no,\n",
+        encoding="utf-8",
+    )
+    campaigns = tmp_path / "campaigns.json"
+    campaigns.write_text(json.dumps([dict(CAMPAIGNS[0], channels=["email"])]), encoding="utf-8")
+    result = simulate(SimulationConfig(csv_file, campaigns, date(2027, 2, 28), 3, tmp_path / "o"))
+    assert [m["customer_id"] for m in result.messages] == ["c-1"]
+    assert [(r["line"], r["id"]) for r in result.report["rejected"]] == [(3, "c-2")]
+    assert result.report["by_campaign"]["bday"] == {"sent": 1, "skipped:no_consent": 1}
