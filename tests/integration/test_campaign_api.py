@@ -277,3 +277,42 @@ def test_given_draft_when_dry_run_then_who_when_and_why_not_without_writes(api, 
     bad = {"from": "2027-03-16", "to": "2027-03-13"}
     assert api("dry_run_campaign", bad)[0] == 422
     assert api("dry_run_campaign", {"from": "tomorrow"})[0] == 422
+
+
+def test_given_marketer_when_using_only_the_api_then_campaign_runs_and_results_are_readable(
+    aws, api, clock
+):
+    """Import -> create -> validate -> dry run -> activate -> (pipeline runs) -> results."""
+    from datetime import UTC, datetime
+
+    assert api("customers_import_csv")[1]["imported"] == 2  # c-101 DE gold, c-102 US
+    campaign = _fixture_body("create")
+    campaign["audience"] = {
+        "all": [{"attr": "country", "in": ["DE", "US"]}, {"attr": "attributes.tier", "eq": "gold"}]
+    }
+    assert api("validate", campaign)[1]["valid"] is True
+    assert api("create", campaign)[0] == 201
+    _, dry = api("dry_run_campaign")
+    assert [m["customer_id"] for m in dry["messages"]] == ["c-101"]
+    assert dry["excluded"] == [
+        {"customer_id": "c-102", "campaign_id": "bday-2027", "reason": "not_in_audience"}
+    ]
+    assert api("status")[1]["campaign"]["status"] == "active"
+    handlers = {
+        name: load_handler(aws.functions[name])
+        for name in ("PlannerFunction", "DispatcherFunction", "SenderFunction")
+    }
+    clock.set(datetime(2027, 3, 13, 0, 0, tzinfo=UTC))
+    handlers["PlannerFunction"](load_event("planner/scheduled.json"), FakeLambdaContext())
+    clock.set(datetime(2027, 3, 14, 8, 0, tzinfo=UTC))  # 09:00 in Berlin
+    handlers["DispatcherFunction"](load_event("dispatcher/scheduled.json"), FakeLambdaContext())
+    sqs_event = load_event("sender/sqs_batch.json")
+    sqs_event["Records"] = sqs_event["Records"][:1]
+    sqs_event["Records"][0]["body"] = json.dumps({"delivery_id": "bday-2027#c-101#2027#email"})
+    assert handlers["SenderFunction"](sqs_event, FakeLambdaContext()) == {"batchItemFailures": []}
+    _, stats = api("stats")
+    assert (stats["planned"], stats["sent"], stats["skipped"]) == (2, 1, {"not_in_audience": 1})
+    _, why = api("customer_history", customer_id="c-102")
+    assert [(d["status"], d["reason"]) for d in why["deliveries"]] == [
+        ("skipped", "not_in_audience")
+    ]
