@@ -64,6 +64,19 @@ def _problem(status: int, code: str, message: str, **extra: Any) -> Response[str
     return _respond(status, {"error": code, "message": message, **extra})
 
 
+def _not_found(campaign_id: str) -> Response[str]:
+    return _problem(404, "not_found", f"no campaign {campaign_id}")
+
+
+def _conflict(exc: CampaignConflictError) -> Response[str]:
+    return _problem(
+        409,
+        "version_conflict",
+        "the campaign changed since you read it",
+        current_version=exc.current_version,
+    )
+
+
 def _view(stored: StoredCampaign, status: int = 200) -> Response[str]:
     body = {
         "campaign": stored.campaign.document(),
@@ -181,7 +194,7 @@ def list_all() -> Response[str]:
 def read(campaign_id: str) -> Response[str]:
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     return _view(stored)
 
 
@@ -195,7 +208,7 @@ def replace(campaign_id: str) -> Response[str]:
         return expected
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     if body.setdefault("campaign_id", campaign_id) != campaign_id:
         return _errors(422, [FieldError("campaign_id", "does not match the URL")])
     if body.setdefault("status", stored.campaign.status) != stored.campaign.status:
@@ -209,12 +222,7 @@ def replace(campaign_id: str) -> Response[str]:
     except CampaignError as exc:
         return _errors(422, exc.errors)
     except CampaignConflictError as exc:
-        return _problem(
-            409,
-            "version_conflict",
-            "the campaign changed since you read it",
-            current_version=exc.current_version,
-        )
+        return _conflict(exc)
     updated = get_stored(campaign_id)
     assert updated is not None
     return _view(updated)
@@ -234,16 +242,11 @@ def set_status(campaign_id: str) -> Response[str]:
     try:
         change_status(campaign_id, status, get_clock().now(), expected)
     except KeyError:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     except CampaignStateError as exc:
         return _problem(409, "invalid_transition", str(exc))
     except CampaignConflictError as exc:
-        return _problem(
-            409,
-            "version_conflict",
-            "the campaign changed since you read it",
-            current_version=exc.current_version,
-        )
+        return _conflict(exc)
     stored = get_stored(campaign_id)
     assert stored is not None
     logger.info("campaign status changed", extra={"campaign_id": campaign_id, "status": status})
@@ -253,7 +256,7 @@ def set_status(campaign_id: str) -> Response[str]:
 @router.get("/campaigns/<campaign_id>/stats")
 def stats(campaign_id: str) -> Response[str]:
     if get_stored(campaign_id) is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     return _respond(200, campaign_stats(campaign_id))
 
 
@@ -306,7 +309,7 @@ def _dry_run(campaigns: list[Any]) -> Response[str]:
 def dry_run_one(campaign_id: str) -> Response[str]:
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     # A draft can be dry-run as if it were active.
     return _dry_run([stored.campaign.model_copy(update={"status": "active"})])
 
@@ -323,7 +326,7 @@ def preview_one(campaign_id: str) -> Response[str]:
         return body
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     customer = get_customer(str(body.get("customer_id", "")))
     if customer is None:
         return _errors(422, [FieldError("customer_id", "no such customer")])
@@ -349,7 +352,7 @@ def preview_one(campaign_id: str) -> Response[str]:
 def estimate_one(campaign_id: str) -> Response[str]:
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     return _respond(200, estimate(stored.campaign, get_clock().now()))
 
 
@@ -360,7 +363,7 @@ def test_send_one(campaign_id: str) -> Response[str]:
         return body
     stored = get_stored(campaign_id)
     if stored is None:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     channel = body.get("channel", stored.campaign.channels[0])
     if channel not in stored.campaign.channels:
         return _errors(422, [FieldError("channel", "not a channel of this campaign")])
@@ -388,14 +391,9 @@ def remove(campaign_id: str) -> Response[str]:
     try:
         delete_campaign(campaign_id, expected)
     except KeyError:
-        return _problem(404, "not_found", f"no campaign {campaign_id}")
+        return _not_found(campaign_id)
     except CampaignStateError as exc:
         return _problem(409, "invalid_transition", str(exc))
     except CampaignConflictError as exc:
-        return _problem(
-            409,
-            "version_conflict",
-            "the campaign changed since you read it",
-            current_version=exc.current_version,
-        )
+        return _conflict(exc)
     return Response(status_code=204, content_type=JSON, body="")
