@@ -114,6 +114,17 @@ def _expected_version(body: dict[str, Any]) -> int | Response[str]:
         return _errors(400, [FieldError("version", "must be an integer")])
 
 
+def _versioned_body() -> tuple[dict[str, Any], int] | Response[str]:
+    """The JSON body and the version the caller read (body ``version`` or ``If-Match``)."""
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    expected = _expected_version(body)
+    if isinstance(expected, Response):
+        return expected
+    return body, expected
+
+
 @router.post("/campaigns/validate")
 def validate() -> Response[str]:
     body = _body()
@@ -200,12 +211,10 @@ def read(campaign_id: str) -> Response[str]:
 
 @router.put("/campaigns/<campaign_id>")
 def replace(campaign_id: str) -> Response[str]:
-    body = _body()
-    if isinstance(body, Response):
-        return body
-    expected = _expected_version(body)
-    if isinstance(expected, Response):
-        return expected
+    parsed = _versioned_body()
+    if isinstance(parsed, Response):
+        return parsed
+    body, expected = parsed
     stored = get_stored(campaign_id)
     if stored is None:
         return _not_found(campaign_id)
@@ -230,12 +239,10 @@ def replace(campaign_id: str) -> Response[str]:
 
 @router.post("/campaigns/<campaign_id>/status")
 def set_status(campaign_id: str) -> Response[str]:
-    body = _body()
-    if isinstance(body, Response):
-        return body
-    expected = _expected_version(body)
-    if isinstance(expected, Response):
-        return expected
+    parsed = _versioned_body()
+    if isinstance(parsed, Response):
+        return parsed
+    body, expected = parsed
     status = body.get("status")
     if status not in TRANSITIONS:
         return _errors(422, [FieldError("status", f"must be one of {', '.join(TRANSITIONS)}")])
