@@ -200,14 +200,29 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
     api("status")
     api("customers_import_jsonl")
     _send_birthdays(clock)
+    from lifecycle.models import SurveyResponseModel
+
+    SurveyResponseModel(
+        survey_id="nps#c-001#o-1",
+        campaign_id="nps",
+        customer_id="c-001",
+        order_id="o-1",
+        kind="nps",
+        score=3,
+        comment="Call me at +34 600 000 000",
+        answered_at="2027-03-15T10:00:00Z",
+        first_answered_at="2027-03-15T10:00:00Z",
+    ).save()
     status, report = api("customer_erase")
     assert status == 200
     assert report == {
         "customer_found": True,
         "deliveries_redacted": 1,
         "deliveries_cancelled": 0,
-        "responses_redacted": 0,
+        "responses_redacted": 1,
     }
+    response = SurveyResponseModel.get("nps#c-001#o-1")
+    assert (response.comment, response.order_id, int(response.score)) == (None, None, 3)
     from lifecycle.customers import get_customer
     from lifecycle.delivery import ledger
 
