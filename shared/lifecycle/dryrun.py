@@ -30,16 +30,18 @@ from lifecycle.channels import sms as sms_channel
 from lifecycle.channels.email import OutgoingEmail, send_email
 from lifecycle.clock import utc_iso
 from lifecycle.customers import (
-    customers_in_country_shard,
-    customers_last_active_on,
-    customers_with_birthday,
     get_customer,
     to_dict,
 )
 from lifecycle.delivery import ledger
 from lifecycle.models import CustomerModel, DeliveryModel, HistoryEntry
-from lifecycle.occasions import Occurrence, birthday, inactivity
-from lifecycle.planner import holiday_hits, holiday_occurrence, plan_occurrence
+from lifecycle.occasions import Occurrence
+from lifecycle.planner import (
+    holiday_shard_candidates,
+    indexed_candidates,
+    plan_occurrence,
+    read_index,
+)
 from lifecycle.policy.consent import consent_block
 from lifecycle.render import render_email, render_sms
 from lifecycle.segments import audience_view
@@ -70,30 +72,18 @@ class Exclusion:
 def _candidates(
     campaign: Campaign, day: date, country_shards: int
 ) -> list[tuple[dict[str, Any], Occurrence]]:
+    """The planner's own candidate queries, read directly (no plan queue, no cache)."""
     spec = campaign.occasion
-    found: list[tuple[dict[str, Any], Occurrence]] = []
-    if isinstance(spec, BirthdayOccasion):
-        for month_day in birthday.month_days_for(day, spec.feb29):
-            for customer in customers_with_birthday(month_day):
-                occurrence = birthday.occurrence(customer["birthday"], day, spec.feb29)
-                if occurrence:
-                    found.append((customer, occurrence))
-    elif isinstance(spec, InactivityOccasion):
-        anchor = inactivity.anchor_day(day, spec.days).isoformat()
-        for customer in customers_last_active_on(anchor):
-            occurrence = inactivity.occurrence(customer, day, spec.days)
-            if occurrence:
-                found.append((customer, occurrence))
-    elif isinstance(spec, HolidayOccasion):
-        for country in spec.countries:
-            hits = holiday_hits(spec, day, country)
-            if not hits:
-                continue
-            for shard in range(country_shards):
-                for customer in customers_in_country_shard(f"{country}#{shard}"):
-                    if customer.get("country") == country:
-                        found.append((customer, holiday_occurrence(hits[0])))
-    return found
+    if isinstance(spec, HolidayOccasion):
+        return [
+            candidate
+            for country in spec.countries
+            for shard in range(country_shards)
+            for candidate in holiday_shard_candidates(spec, day, country, shard, read_index)
+        ]
+    if isinstance(spec, BirthdayOccasion | InactivityOccasion):
+        return list(indexed_candidates(spec, day, read_index))
+    return []
 
 
 def _transient_item(planned: ledger.PlannedDelivery) -> DeliveryModel:

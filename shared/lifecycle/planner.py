@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -223,6 +223,50 @@ def holiday_occurrence(hit: holiday.HolidayHit) -> Occurrence:
     )
 
 
+Reader = Callable[[str, str], list[dict[str, Any]]]
+INDEX_READERS: dict[str, Callable[[str], Iterable[dict[str, Any]]]] = {
+    "by-birthday": customers_with_birthday,
+    "by-last-active": customers_last_active_on,
+    "by-country": customers_in_country_shard,
+}
+
+
+def read_index(index: str, value: str) -> list[dict[str, Any]]:
+    """Customers under one key of one customer index (a Query, never a Scan)."""
+    return list(INDEX_READERS[index](value))
+
+
+def indexed_candidates(
+    spec: BirthdayOccasion | InactivityOccasion, day: date, read: Reader
+) -> Iterator[tuple[dict[str, Any], Occurrence]]:
+    """Customers with a birthday or inactivity occurrence on local ``day``."""
+    if isinstance(spec, BirthdayOccasion):
+        for month_day in birthday.month_days_for(day, spec.feb29):
+            for customer in read("by-birthday", month_day):
+                occurrence = birthday.occurrence(customer["birthday"], day, spec.feb29)
+                if occurrence:
+                    yield customer, occurrence
+        return
+    anchor = inactivity.anchor_day(day, spec.days).isoformat()
+    for customer in read("by-last-active", anchor):
+        occurrence = inactivity.occurrence(customer, day, spec.days)
+        if occurrence:
+            yield customer, occurrence
+
+
+def holiday_shard_candidates(
+    spec: HolidayOccasion, day: date, country: str, shard: int, read: Reader
+) -> Iterator[tuple[dict[str, Any], Occurrence]]:
+    """Customers of one country shard greeted on ``day`` (nothing read without a holiday)."""
+    hits = holiday_hits(spec, day, country)
+    if not hits:
+        return
+    occurrence = holiday_occurrence(hits[0])  # several on one day: one greeting, the first
+    for customer in read("by-country", f"{country}#{shard}"):
+        if customer.get("country") == country:
+            yield customer, occurrence
+
+
 def plan_dated(
     now: datetime,
     key: bytes,
@@ -238,15 +282,14 @@ def plan_dated(
     """
     report = PlanReport()
     writer = _Writer(now, key, settings, report)
-    cache: dict[str, list[dict[str, Any]]] = {}
+    cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    def read(
-        index_key: str, fetch: Callable[[str], Iterable[dict[str, Any]]], value: str
-    ) -> list[dict[str, Any]]:
-        if index_key not in cache:
-            cache[index_key] = list(fetch(value))
-            report.customers_read += len(cache[index_key])
-        return cache[index_key]
+    def read(index: str, value: str) -> list[dict[str, Any]]:
+        """One Query per index key and run, shared by all campaigns of the run."""
+        if (index, value) not in cache:
+            cache[index, value] = read_index(index, value)
+            report.customers_read += len(cache[index, value])
+        return cache[index, value]
 
     if campaigns is None:
         campaigns = [
@@ -260,20 +303,9 @@ def plan_dated(
         first = cursor is None
         spec = campaign.occasion
         for local_date in dates:
-            if isinstance(spec, BirthdayOccasion):
-                for month_day in birthday.month_days_for(local_date, spec.feb29):
-                    for customer in read(f"bd#{month_day}", customers_with_birthday, month_day):
-                        occurrence = birthday.occurrence(
-                            customer["birthday"], local_date, spec.feb29
-                        )
-                        if occurrence:
-                            writer.plan(campaign, customer, occurrence, first_planning=first)
-            elif isinstance(spec, InactivityOccasion):
-                anchor = inactivity.anchor_day(local_date, spec.days).isoformat()
-                for customer in read(f"la#{anchor}", customers_last_active_on, anchor):
-                    occurrence = inactivity.occurrence(customer, local_date, spec.days)
-                    if occurrence:
-                        writer.plan(campaign, customer, occurrence, first_planning=first)
+            if isinstance(spec, BirthdayOccasion | InactivityOccasion):
+                for customer, occurrence in indexed_candidates(spec, local_date, read):
+                    writer.plan(campaign, customer, occurrence, first_planning=first)
             elif isinstance(spec, HolidayOccasion):
                 tasks = [
                     {
@@ -315,16 +347,16 @@ def plan_holiday_task(
     spec = campaign.occasion
     if not isinstance(spec, HolidayOccasion):
         return report
+
+    def read(index: str, value: str) -> list[dict[str, Any]]:
+        customers = read_index(index, value)
+        report.customers_read += len(customers)
+        return customers
+
     day = date.fromisoformat(str(task["date"]))
-    hits = holiday_hits(spec, day, str(task["country"]))
-    if not hits:
-        return report
-    occurrence = holiday_occurrence(hits[0])  # several on one day: one greeting, the first
-    shard_key = f"{task['country']}#{task['shard']}"
-    for customer in customers_in_country_shard(shard_key):
-        report.customers_read += 1
-        if customer.get("country") != task["country"]:
-            continue
+    for customer, occurrence in holiday_shard_candidates(
+        spec, day, str(task["country"]), int(task["shard"]), read
+    ):
         writer.plan(campaign, customer, occurrence, first_planning=bool(task.get("first_planning")))
     return report
 
