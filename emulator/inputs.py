@@ -14,9 +14,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lifecycle.clock import utc_iso
-from lifecycle.importer import Rejection
-from lifecycle.records import CUSTOMER_ID_RE, parse_instant
+from lifecycle.core.clock import utc_iso
+from lifecycle.features.importer import Rejection
+from lifecycle.rules.records import CUSTOMER_ID_RE, parse_instant
 
 T = TypeVar("T", bound=BaseModel)
 ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")

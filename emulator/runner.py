@@ -222,7 +222,8 @@ class Simulation:
         for logical_id in self.deployment.functions:
             environment.update(self.deployment.function_environment(logical_id))
         os.environ.update(environment)
-        from lifecycle import aws, clock, models, settings
+        from lifecycle.core import aws, clock, settings
+        from lifecycle.store import models
 
         settings.reset_settings()
         aws.reset_clients()
@@ -254,7 +255,7 @@ class Simulation:
         self._bind_logs()
 
     def _bind_logs(self) -> None:
-        from lifecycle.observability import logger
+        from lifecycle.core.observability import logger
 
         handler = logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
@@ -310,8 +311,8 @@ class Simulation:
         moto answers an index Query by scanning the whole table, so the runner keeps the
         pending instants and drops the ones each dispatcher firing has handed over.
         """
-        from lifecycle.clock import parse_utc
-        from lifecycle.settings import get_settings
+        from lifecycle.core.clock import parse_utc
+        from lifecycle.core.settings import get_settings
 
         if self._pending is None:
             pending: list[str] = []
@@ -670,7 +671,7 @@ def _sms_line(item: dict[str, Any], phone: str, text: str) -> dict[str, Any]:
 
 
 def _survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
-    from lifecycle.surveys import survey_stats
+    from lifecycle.features.surveys import survey_stats
 
     sent: dict[str, set[str]] = defaultdict(set)
     campaigns = set()

@@ -42,8 +42,9 @@ def aws() -> Iterator[Any]:
     from moto import mock_aws
 
     from emulator.template import LocalDeployment
-    from lifecycle import aws as lifecycle_aws
-    from lifecycle import models, settings
+    from lifecycle.core import aws as lifecycle_aws
+    from lifecycle.core import settings
+    from lifecycle.store import models
 
     with mock_aws():
         session = boto3.Session(region_name="us-east-1")
@@ -67,7 +68,7 @@ def aws() -> Iterator[Any]:
 
 @pytest.fixture
 def clock() -> Iterator[Any]:
-    from lifecycle.clock import SimulatedClock, SystemClock, set_clock
+    from lifecycle.core.clock import SimulatedClock, SystemClock, set_clock
 
     simulated = SimulatedClock(datetime(2027, 3, 13, 0, 0, tzinfo=UTC))
     set_clock(simulated)
@@ -79,6 +80,6 @@ def clock() -> Iterator[Any]:
 def _no_leftover_metrics() -> Iterator[None]:
     """Logic called outside a handler records metrics nobody flushes: drop them per test."""
     yield
-    from lifecycle.observability import metrics
+    from lifecycle.core.observability import metrics
 
     metrics.clear_metrics()

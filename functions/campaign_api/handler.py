@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.api import campaigns, customers
-from lifecycle.observability import logger, tracer
+from lifecycle.core.observability import logger, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(campaigns.router)

@@ -7,11 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.aws import client
-from lifecycle.clock import get_clock
-from lifecycle.dispatcher import dispatch_due
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.settings import get_settings
+from lifecycle.core.aws import client
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.settings import get_settings
+from lifecycle.pipeline.dispatcher import dispatch_due
 
 
 @logger.inject_lambda_context(log_event=False)

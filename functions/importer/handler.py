@@ -8,10 +8,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.aws import client
-from lifecycle.clock import get_clock
-from lifecycle.importer import ImportFileError, decode_text, import_campaigns, import_customers
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.aws import client
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.features.importer import (
+    ImportFileError,
+    decode_text,
+    import_campaigns,
+    import_customers,
+)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -15,12 +15,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.clock import get_clock
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.orders import from_stream_image
-from lifecycle.planner import plan_order_change, plan_settings
-from lifecycle.secrets import signing_key
-from lifecycle.settings import get_settings
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.pipeline.planner import plan_order_change, plan_settings
+from lifecycle.store.orders import from_stream_image
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.clock import get_clock
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.planner import parse_task, plan_holiday_task, plan_settings
-from lifecycle.secrets import signing_key
-from lifecycle.settings import get_settings
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.pipeline.planner import parse_task, plan_holiday_task, plan_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

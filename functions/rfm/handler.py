@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.clock import get_clock
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.segments import run_rfm_job
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.rules.segments import run_rfm_job
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -14,12 +14,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.aws import client
-from lifecycle.clock import get_clock
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.secrets import signing_key
-from lifecycle.sender import SendDependencies, process_delivery
-from lifecycle.settings import get_settings
+from lifecycle.core.aws import client
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.pipeline.sender import SendDependencies, process_delivery
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -8,11 +8,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle import unsubscribe
-from lifecycle.clock import get_clock
-from lifecycle.observability import logger, tracer
-from lifecycle.secrets import signing_key
-from lifecycle.settings import get_settings
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import logger, tracer
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.features import unsubscribe
 
 app = APIGatewayRestResolver()
 HTML = "text/html; charset=utf-8"

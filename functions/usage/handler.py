@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lifecycle.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.usage import UsageEventError, ingest_usage_event
+from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.features.usage import UsageEventError, ingest_usage_event
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -141,7 +141,7 @@ def test_given_jsonl_and_csv_when_imported_through_api_then_good_rows_in_bad_row
     status, body = api("customers_import_csv")
     assert status == 200 and body["imported"] == 2
     assert [(r["line"], r["reason"].split(":")[0]) for r in body["rejected"]] == [(4, "email")]
-    from lifecycle.customers import get_customer
+    from lifecycle.store.customers import get_customer
 
     lena = get_customer("c-101")
     assert lena is not None
@@ -156,11 +156,11 @@ def test_given_jsonl_and_csv_when_imported_through_api_then_good_rows_in_bad_row
 def _send_birthdays(clock: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from lifecycle.aws import client
-    from lifecycle.planner import PlanSettings, plan_dated
-    from lifecycle.secrets import signing_key
-    from lifecycle.sender import SendDependencies, process_delivery
-    from lifecycle.settings import get_settings
+    from lifecycle.core.aws import client
+    from lifecycle.core.secrets import signing_key
+    from lifecycle.core.settings import get_settings
+    from lifecycle.pipeline.planner import PlanSettings, plan_dated
+    from lifecycle.pipeline.sender import SendDependencies, process_delivery
 
     settings = get_settings()
     key = signing_key(settings)
@@ -200,7 +200,7 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
     api("status")
     api("customers_import_jsonl")
     _send_birthdays(clock)
-    from lifecycle.models import SurveyResponseModel
+    from lifecycle.store.models import SurveyResponseModel
 
     SurveyResponseModel(
         survey_id="nps#c-001#o-1",
@@ -224,8 +224,8 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
     response = SurveyResponseModel.get("nps#c-001#o-1")
     kept = response.attribute_values
     assert ("comment" in kept, "order_id" in kept, int(response.score)) == (False, False, 3)
-    from lifecycle.customers import get_customer
-    from lifecycle.delivery import ledger
+    from lifecycle.store import ledger
+    from lifecycle.store.customers import get_customer
 
     erased = get_customer("c-001")
     assert erased is not None
@@ -234,7 +234,7 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
     item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None and item.status == "sent" and item.context is None
     api("customers_import_jsonl")  # the same person comes back in a file
-    from lifecycle.policy.consent import consent_block
+    from lifecycle.rules.consent import consent_block
 
     again = get_customer("c-001")
     assert again is not None and consent_block(again, "email") == "unsubscribed"

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from emulator.template import FakeLambdaContext, load_handler
-from lifecycle.customers import get_customer
-from lifecycle.delivery import ledger
-from lifecycle.importer import import_campaigns, import_customers
-from lifecycle.secrets import signing_key
-from lifecycle.settings import get_settings
-from lifecycle.tokens import sign_unsubscribe
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.core.tokens import sign_unsubscribe
+from lifecycle.features.importer import import_campaigns, import_customers
+from lifecycle.store import ledger
+from lifecycle.store.customers import get_customer
 from tests.events import load_event
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,15 +12,15 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from emulator.template import FakeLambdaContext, load_handler
-from lifecycle.aws import client
-from lifecycle.customers import get_customer
-from lifecycle.delivery import ledger
-from lifecycle.importer import import_campaigns, import_customers
-from lifecycle.models import SurveyResponseModel
-from lifecycle.secrets import signing_key
-from lifecycle.sender import SendDependencies, process_delivery
-from lifecycle.settings import get_settings
-from lifecycle.surveys import submit_answer, survey_stats
+from lifecycle.core.aws import client
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.features.importer import import_campaigns, import_customers
+from lifecycle.features.surveys import submit_answer, survey_stats
+from lifecycle.pipeline.sender import SendDependencies, process_delivery
+from lifecycle.store import ledger
+from lifecycle.store.customers import get_customer
+from lifecycle.store.models import SurveyResponseModel
 from tests.events import load_event
 
 T0 = datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
@@ -248,7 +248,7 @@ def test_given_malformed_plan_task_when_worker_runs_then_reported_as_failure(aws
 def test_given_sms_campaign_when_sent_then_sns_gets_text_and_opted_out_numbers_are_recorded(
     aws, clock
 ):
-    from lifecycle.planner import PlanSettings, plan_dated
+    from lifecycle.pipeline.planner import PlanSettings, plan_dated
 
     import_campaigns(
         json.dumps(

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lifecycle import sender as sender_module
-from lifecycle.aws import client
-from lifecycle.delivery import ledger
-from lifecycle.dispatcher import dispatch_due
-from lifecycle.importer import import_campaigns, import_customers
-from lifecycle.planner import PlanSettings, plan_dated
-from lifecycle.sender import SendDependencies, process_delivery
-from lifecycle.settings import get_settings
+from lifecycle.core.aws import client
+from lifecycle.core.settings import get_settings
+from lifecycle.features.importer import import_campaigns, import_customers
+from lifecycle.pipeline import sender as sender_module
+from lifecycle.pipeline.dispatcher import dispatch_due
+from lifecycle.pipeline.planner import PlanSettings, plan_dated
+from lifecycle.pipeline.sender import SendDependencies, process_delivery
+from lifecycle.store import ledger
 
 KEY = b"integration-test-signing-key"
 T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ def test_given_crash_after_provider_accepted_when_retried_then_no_second_send(
 
 
 def test_given_unsubscribe_after_planning_when_sending_then_skipped(seeded, deps):
-    from lifecycle.customers import record_unsubscribe
+    from lifecycle.store.customers import record_unsubscribe
 
     now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
     assert record_unsubscribe("c-001", "email", now - timedelta(hours=1))
@@ -156,7 +156,7 @@ def test_given_unsubscribe_after_planning_when_sending_then_skipped(seeded, deps
 
 
 def test_given_reimport_after_unsubscribe_when_sending_then_still_skipped(seeded, deps):
-    from lifecycle.customers import record_unsubscribe
+    from lifecycle.store.customers import record_unsubscribe
 
     now = datetime(2027, 3, 14, 12, 0, tzinfo=UTC)
     record_unsubscribe("c-001", "email", now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.audience import AudienceRuleError, evaluate, validate_rule
+from lifecycle.rules.audience import AudienceRuleError, evaluate, validate_rule
 
 ANA = {
     "customer_id": "c-1",

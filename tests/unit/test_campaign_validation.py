@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lifecycle.campaigns import BirthdayOccasion, CampaignError, parse_campaign
+from lifecycle.campaigns.model import BirthdayOccasion, CampaignError, parse_campaign
 
 EXAMPLE: dict[str, Any] = {
     "campaign_id": "bday-2027",

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from lifecycle.localtime import local_send_instant, parse_hhmm, to_utc
+from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 
 
 @pytest.mark.parametrize(

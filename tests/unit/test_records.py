@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lifecycle.records import RecordError, parse_customer
+from lifecycle.rules.records import RecordError, parse_customer
 
 BAD: list[tuple[str, Any, str]] = [
     ("list", [], "record"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.render import (
+from lifecycle.rules.templates import (
     TEMPLATE_VARIABLES,
     RenderError,
     check_template,

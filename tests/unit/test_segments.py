@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lifecycle.audience import evaluate
 from lifecycle.occasions.orders import Order
-from lifecycle.segments import audience_view, nps_group, rfm_scores, segment_for, summarize
+from lifecycle.rules.audience import evaluate
+from lifecycle.rules.segments import audience_view, nps_group, rfm_scores, segment_for, summarize
 
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
 

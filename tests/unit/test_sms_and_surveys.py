@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.render import render_sms, sms_segments
-from lifecycle.surveys import parse_answer
-from lifecycle.usage import UsageEventError, parse_usage_event
+from lifecycle.features.surveys import parse_answer
+from lifecycle.features.usage import UsageEventError, parse_usage_event
+from lifecycle.rules.templates import render_sms, sms_segments
 
 
 @pytest.mark.parametrize(

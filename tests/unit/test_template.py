@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from emulator.template import Schedule, load_template
-from lifecycle.models import CampaignModel, CustomerModel, DeliveryModel
+from lifecycle.store.models import CampaignModel, CustomerModel, DeliveryModel
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

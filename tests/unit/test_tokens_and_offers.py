@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from lifecycle.offers import coupon_code, valid_until
-from lifecycle.tokens import TokenError, sign_unsubscribe, verify_unsubscribe
+from lifecycle.core.tokens import TokenError, sign_unsubscribe, verify_unsubscribe
+from lifecycle.rules.offers import coupon_code, valid_until
 
 KEY = b"k" * 32
 NOW = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)

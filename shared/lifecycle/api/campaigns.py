@@ -17,8 +17,19 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from lifecycle.aws import client
-from lifecycle.campaign_store import (
+from lifecycle.campaigns.model import CampaignError, FieldError, parse_campaign
+from lifecycle.core.aws import client
+from lifecycle.core.clock import get_clock, utc_iso
+from lifecycle.core.observability import logger
+from lifecycle.core.secrets import signing_key
+from lifecycle.core.settings import get_settings
+from lifecycle.features.dryrun import as_dicts, dry_run, estimate, preview, test_send
+from lifecycle.features.insights import campaign_stats
+from lifecycle.messages.channels.email import ProviderError
+from lifecycle.pipeline.sender import SendDependencies
+from lifecycle.rules.records import normalize_email, normalize_phone
+from lifecycle.rules.templates import RenderError
+from lifecycle.store.campaigns import (
     TRANSITIONS,
     CampaignConflictError,
     CampaignStateError,
@@ -29,18 +40,7 @@ from lifecycle.campaign_store import (
     list_stored,
     save_campaign,
 )
-from lifecycle.campaigns import CampaignError, FieldError, parse_campaign
-from lifecycle.channels.email import ProviderError
-from lifecycle.clock import get_clock, utc_iso
-from lifecycle.customers import get_customer
-from lifecycle.dryrun import as_dicts, dry_run, estimate, preview, test_send
-from lifecycle.insights import campaign_stats
-from lifecycle.observability import logger
-from lifecycle.records import normalize_email, normalize_phone
-from lifecycle.render import RenderError
-from lifecycle.secrets import signing_key
-from lifecycle.sender import SendDependencies
-from lifecycle.settings import get_settings
+from lifecycle.store.customers import get_customer
 
 router = Router()
 JSON = "application/json"

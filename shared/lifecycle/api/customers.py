@@ -8,13 +8,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from lifecycle.api.campaigns import _problem, _respond
-from lifecycle.clock import get_clock
-from lifecycle.erasure import erase_customer
-from lifecycle.importer import ImportFileError, import_customers
-from lifecycle.insights import customer_history
-from lifecycle.observability import logger
-from lifecycle.records import CUSTOMER_ID_RE
-from lifecycle.settings import get_settings
+from lifecycle.core.clock import get_clock
+from lifecycle.core.observability import logger
+from lifecycle.core.settings import get_settings
+from lifecycle.features.erasure import erase_customer
+from lifecycle.features.importer import ImportFileError, import_customers
+from lifecycle.features.insights import customer_history
+from lifecycle.rules.records import CUSTOMER_ID_RE
 
 router = Router()
 CSV_TYPES = ("text/csv", "application/csv")

@@ -1,7 +1,7 @@
 """Occasions: who has an occurrence on a given local date.
 
 Every occasion plugs into the same planner through :class:`Occurrence`; adding an occasion
-means adding one module and registering it in :mod:`lifecycle.planner`.
+means adding one module and registering it in :mod:`lifecycle.pipeline.planner`.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from lifecycle.customers import inactivity_anchor
 from lifecycle.occasions import Occurrence
+from lifecycle.store.customers import inactivity_anchor
 
 ACTIVE_AGAIN = "active_again"
 

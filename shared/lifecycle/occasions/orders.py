@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lifecycle.clock import parse_utc
+from lifecycle.core.clock import parse_utc
 from lifecycle.occasions import Occurrence
 
 DELIVERED = "delivered"

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lifecycle.clock import parse_utc, utc_iso
-from lifecycle.customers import store_rfm
+from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.occasions.orders import Order
-from lifecycle.orders import all_orders
+from lifecycle.store.customers import store_rfm
+from lifecycle.store.orders import all_orders
 
 WINDOW_DAYS = 365
 RFM_MAX_AGE_DAYS = 8  # the job runs daily; older scores belong to customers without orders

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lifecycle.customers import record_activity
-from lifecycle.records import CUSTOMER_ID_RE, parse_instant
+from lifecycle.rules.records import CUSTOMER_ID_RE, parse_instant
+from lifecycle.store.customers import record_activity
 
 DETAIL_TYPE = "usage.recorded"
 

@@ -29,9 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from lifecycle import audience
-from lifecycle.campaign_store import active_campaigns, advance_cursor, load_campaign
-from lifecycle.campaigns import (
+from lifecycle.campaigns.model import (
     BirthdayOccasion,
     Campaign,
     HolidayOccasion,
@@ -39,22 +37,24 @@ from lifecycle.campaigns import (
     ReplenishmentOccasion,
     SurveyOccasion,
 )
-from lifecycle.customers import (
+from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
+from lifecycle.core.observability import logger
+from lifecycle.core.settings import Settings
+from lifecycle.occasions import Occurrence, birthday, holiday, inactivity
+from lifecycle.occasions import orders as order_occasions
+from lifecycle.rules import audience
+from lifecycle.rules.consent import consent_block
+from lifecycle.rules.offers import coupon_code, valid_until
+from lifecycle.rules.records import is_valid_timezone
+from lifecycle.rules.segments import audience_view
+from lifecycle.store import ledger
+from lifecycle.store.campaigns import active_campaigns, advance_cursor, load_campaign
+from lifecycle.store.customers import (
     customers_in_country_shard,
     customers_last_active_on,
     customers_with_birthday,
     get_customer,
 )
-from lifecycle.delivery import ledger
-from lifecycle.localtime import local_send_instant, parse_hhmm, to_utc
-from lifecycle.observability import logger
-from lifecycle.occasions import Occurrence, birthday, holiday, inactivity
-from lifecycle.occasions import orders as order_occasions
-from lifecycle.offers import coupon_code, valid_until
-from lifecycle.policy.consent import consent_block
-from lifecycle.records import is_valid_timezone
-from lifecycle.segments import audience_view
-from lifecycle.settings import Settings
 
 NOT_IN_AUDIENCE = "not_in_audience"
 MISSED_SEND_WINDOW = "missed_send_window"

@@ -14,8 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lifecycle.campaign_store import load_campaign
-from lifecycle.campaigns import (
+from lifecycle.campaigns.model import (
     Campaign,
     HolidayOccasion,
     InactivityOccasion,
@@ -23,20 +22,21 @@ from lifecycle.campaigns import (
     SurveyOccasion,
     offer_context,
 )
-from lifecycle.channels import sms as sms_channel
-from lifecycle.channels.email import OutgoingEmail, ProviderError, send_email
-from lifecycle.clock import parse_utc, utc_iso
-from lifecycle.customers import claim_survey_slot, get_customer, record_unsubscribe
-from lifecycle.delivery import ledger
-from lifecycle.models import DeliveryModel
-from lifecycle.observability import MetricUnit, logger, metrics
+from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.core.observability import MetricUnit, logger, metrics
+from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import sign, sign_unsubscribe
+from lifecycle.messages.channels import sms as sms_channel
+from lifecycle.messages.channels.email import OutgoingEmail, ProviderError, send_email
 from lifecycle.occasions import holiday, inactivity
 from lifecycle.occasions import orders as order_occasions
-from lifecycle.orders import get_order, orders_since
-from lifecycle.policy.consent import UNSUBSCRIBED, consent_block
-from lifecycle.render import RenderedSms, RenderError, render_email, render_sms
-from lifecycle.settings import Settings
-from lifecycle.tokens import sign, sign_unsubscribe
+from lifecycle.rules.consent import UNSUBSCRIBED, consent_block
+from lifecycle.rules.templates import RenderedSms, RenderError, render_email, render_sms
+from lifecycle.store import ledger
+from lifecycle.store.campaigns import load_campaign
+from lifecycle.store.customers import claim_survey_slot, get_customer, record_unsubscribe
+from lifecycle.store.models import DeliveryModel
+from lifecycle.store.orders import get_order, orders_since
 
 CAMPAIGN_INACTIVE = "campaign_inactive"
 CUSTOMER_NOT_FOUND = "customer_not_found"

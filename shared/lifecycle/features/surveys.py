@@ -21,13 +21,13 @@ from urllib.parse import parse_qs
 
 from pynamodb.exceptions import DoesNotExist
 
-from lifecycle.clock import utc_iso
-from lifecycle.customers import get_customer, store_nps_group
-from lifecycle.models import SurveyResponseModel
-from lifecycle.observability import logger
-from lifecycle.segments import nps_group
-from lifecycle.tokens import TokenError, verify
-from lifecycle.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
+from lifecycle.core.clock import utc_iso
+from lifecycle.core.observability import logger
+from lifecycle.core.tokens import TokenError, verify
+from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
+from lifecycle.rules.segments import nps_group
+from lifecycle.store.customers import get_customer, store_nps_group
+from lifecycle.store.models import SurveyResponseModel
 
 MAX_COMMENT = 2000
 SCALES = {"nps": range(0, 11), "csat": range(1, 6)}

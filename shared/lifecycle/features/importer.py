@@ -20,12 +20,12 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from lifecycle.campaign_store import save_campaign
-from lifecycle.campaigns import CampaignError, parse_campaign
-from lifecycle.clock import utc_iso
-from lifecycle.customers import country_shard_key, last_active_day_key
-from lifecycle.models import CustomerModel
-from lifecycle.records import CustomerRecord, RecordError, parse_customer
+from lifecycle.campaigns.model import CampaignError, parse_campaign
+from lifecycle.core.clock import utc_iso
+from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
+from lifecycle.store.campaigns import save_campaign
+from lifecycle.store.customers import country_shard_key, last_active_day_key
+from lifecycle.store.models import CustomerModel
 
 MAX_LINE_BYTES = 64 * 1024
 

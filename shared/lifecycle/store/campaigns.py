@@ -9,10 +9,10 @@ from functools import lru_cache
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
-from lifecycle.campaigns import Campaign, CampaignError, parse_campaign
-from lifecycle.clock import utc_iso
-from lifecycle.models import CampaignModel
-from lifecycle.observability import logger
+from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
+from lifecycle.core.clock import utc_iso
+from lifecycle.core.observability import logger
+from lifecycle.store.models import CampaignModel
 
 
 class CampaignConflictError(RuntimeError):

@@ -22,11 +22,17 @@ from pydantic import (
     model_validator,
 )
 
-from lifecycle.audience import AudienceRuleError, validate_rule
-from lifecycle.localtime import parse_hhmm
+from lifecycle.core.localtime import parse_hhmm
 from lifecycle.occasions.holiday import known_names, supported_country
-from lifecycle.records import CUSTOMER_ID_RE, is_valid_timezone, normalize_locale
-from lifecycle.render import TEMPLATE_VARIABLES, RenderError, check_template, render, render_sms
+from lifecycle.rules.audience import AudienceRuleError, validate_rule
+from lifecycle.rules.records import CUSTOMER_ID_RE, is_valid_timezone, normalize_locale
+from lifecycle.rules.templates import (
+    TEMPLATE_VARIABLES,
+    RenderError,
+    check_template,
+    render,
+    render_sms,
+)
 
 CampaignStatus = Literal["draft", "active", "paused", "archived"]
 Channel = Literal["email", "sms"]

@@ -19,7 +19,7 @@ MAX_RANGE = 1_000
 MAX_SUBJECT_CHARS = 250
 
 # Names every template may use; ``offer`` only with an offer, others per occasion
-# (see ``lifecycle.campaigns.template_variables``).
+# (see ``lifecycle.campaigns.model.template_variables``).
 TEMPLATE_VARIABLES = frozenset(
     {"first_name", "last_name", "customer", "campaign", "occasion", "unsubscribe_url"}
 )

@@ -18,35 +18,35 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from lifecycle import audience
-from lifecycle.campaigns import (
+from lifecycle.campaigns.model import (
     BirthdayOccasion,
     Campaign,
     HolidayOccasion,
     InactivityOccasion,
     sample_context,
 )
-from lifecycle.channels import sms as sms_channel
-from lifecycle.channels.email import OutgoingEmail, send_email
-from lifecycle.clock import utc_iso
-from lifecycle.customers import (
-    get_customer,
-    to_dict,
-)
-from lifecycle.delivery import ledger
-from lifecycle.models import CustomerModel, DeliveryModel, HistoryEntry
+from lifecycle.core.clock import utc_iso
+from lifecycle.core.tokens import sign_unsubscribe
+from lifecycle.messages.channels import sms as sms_channel
+from lifecycle.messages.channels.email import OutgoingEmail, send_email
 from lifecycle.occasions import Occurrence
-from lifecycle.planner import (
+from lifecycle.pipeline.planner import (
     holiday_shard_candidates,
     indexed_candidates,
     plan_occurrence,
     read_index,
 )
-from lifecycle.policy.consent import consent_block
-from lifecycle.render import render_email, render_sms
-from lifecycle.segments import audience_view
-from lifecycle.sender import SendDependencies, compose_email, compose_sms, occasion_checks
-from lifecycle.tokens import sign_unsubscribe
+from lifecycle.pipeline.sender import SendDependencies, compose_email, compose_sms, occasion_checks
+from lifecycle.rules import audience
+from lifecycle.rules.consent import consent_block
+from lifecycle.rules.segments import audience_view
+from lifecycle.rules.templates import render_email, render_sms
+from lifecycle.store import ledger
+from lifecycle.store.customers import (
+    get_customer,
+    to_dict,
+)
+from lifecycle.store.models import CustomerModel, DeliveryModel, HistoryEntry
 
 
 @dataclass(frozen=True)

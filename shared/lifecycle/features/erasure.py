@@ -16,9 +16,9 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
-from lifecycle.clock import utc_iso
-from lifecycle.delivery import ledger
-from lifecycle.models import CustomerModel, DeliveryModel, SurveyResponseModel
+from lifecycle.core.clock import utc_iso
+from lifecycle.store import ledger
+from lifecycle.store.models import CustomerModel, DeliveryModel, SurveyResponseModel
 
 ERASED = "erased"
 CHANNELS = ("email", "sms")

@@ -95,7 +95,7 @@ class CustomerModel(Model):
     country_shard = UnicodeAttribute(null=True)
     last_survey_at = UnicodeAttribute(null=True)
     last_survey_id = UnicodeAttribute(null=True)
-    rfm = JSONAttribute(null=True)  # written by the RFM job (lifecycle.segments)
+    rfm = JSONAttribute(null=True)  # written by the RFM job (lifecycle.rules.segments)
     nps_group = UnicodeAttribute(null=True)  # from the latest NPS answer
     attributes = JSONAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)

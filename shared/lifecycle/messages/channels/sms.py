@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lifecycle.channels.email import ProviderError
+from lifecycle.messages.channels.email import ProviderError
 
 PERMANENT_ERRORS = frozenset(
     {"InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"}

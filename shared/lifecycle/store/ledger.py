@@ -22,8 +22,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from lifecycle.clock import parse_utc, utc_iso
-from lifecycle.models import DeliveryModel, HistoryEntry
+from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.store.models import DeliveryModel, HistoryEntry
 
 QUEUED = "queued"
 SENDING = "sending"

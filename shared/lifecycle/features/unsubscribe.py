@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from lifecycle.customers import record_unsubscribe
-from lifecycle.observability import logger
-from lifecycle.tokens import TokenError, verify_unsubscribe
+from lifecycle.core.observability import logger
+from lifecycle.core.tokens import TokenError, verify_unsubscribe
+from lifecycle.store.customers import record_unsubscribe
 
 STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities import parameters
 
-from lifecycle.settings import Settings, SettingsError
+from lifecycle.core.settings import Settings, SettingsError
 
 SECRET_MAX_AGE_SECONDS = 300
 

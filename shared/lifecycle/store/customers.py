@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from lifecycle.clock import parse_utc, utc_iso
-from lifecycle.models import CustomerModel
-from lifecycle.records import is_valid_timezone
+from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.rules.records import is_valid_timezone
+from lifecycle.store.models import CustomerModel
 
 
 def country_shard_key(customer_id: str, country: str, shards: int) -> str:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lifecycle.delivery import ledger
-from lifecycle.observability import logger
+from lifecycle.core.observability import logger
+from lifecycle.store import ledger
 
 SQS_BATCH = 10
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from lifecycle import audience
-from lifecycle.campaign_store import get_stored
-from lifecycle.clock import get_clock
-from lifecycle.customers import get_customer
-from lifecycle.models import DeliveryModel
-from lifecycle.policy.consent import consent_block
-from lifecycle.segments import audience_view
-from lifecycle.surveys import survey_stats
+from lifecycle.core.clock import get_clock
+from lifecycle.features.surveys import survey_stats
+from lifecycle.rules import audience
+from lifecycle.rules.consent import consent_block
+from lifecycle.rules.segments import audience_view
+from lifecycle.store.campaigns import get_stored
+from lifecycle.store.customers import get_customer
+from lifecycle.store.models import DeliveryModel
 
 
 def campaign_stats(campaign_id: str) -> dict[str, Any]:

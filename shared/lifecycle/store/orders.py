@@ -9,8 +9,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pynamodb.exceptions import DoesNotExist
 
-from lifecycle.models import OrderModel
 from lifecycle.occasions.orders import Order
+from lifecycle.store.models import OrderModel
 
 _deserializer = TypeDeserializer()
 

@@ -1,0 +1,1 @@
+"""Campaigns: the campaign document model, its validation and its repository."""

@@ -1,1 +1,0 @@
-"""The delivery ledger (outbox): exactly once per (campaign, customer, occurrence)."""

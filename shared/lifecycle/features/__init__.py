@@ -1,0 +1,1 @@
+"""Features around the pipeline: surveys, unsubscribe, usage, import, erasure, dry run, insights."""

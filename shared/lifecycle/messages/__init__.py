@@ -1,0 +1,1 @@
+"""Messages: channels (e-mail, SMS) and composing a message for one delivery."""

@@ -1,0 +1,1 @@
+"""Pipeline: planner, dispatcher and sender, the one path every occasion takes."""

@@ -1,1 +1,0 @@
-"""Send policies: every rule that can stop a message, each with a reason code."""

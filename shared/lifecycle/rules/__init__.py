@@ -1,0 +1,4 @@
+"""Rules: pure domain rules.
+
+Customer records, audience, consent, offers, templates, segments. No I/O.
+"""

@@ -1,0 +1,4 @@
+"""Store: all DynamoDB access.
+
+PynamoDB models, customers, campaigns, orders and the delivery ledger.
+"""
