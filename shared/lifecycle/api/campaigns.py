@@ -18,6 +18,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from lifecycle.campaigns.model import CampaignError, FieldError, parse_campaign
+from lifecycle.campaigns.repository import (
+    TRANSITIONS,
+    CampaignConflictError,
+    CampaignStateError,
+    StoredCampaign,
+    change_status,
+    delete_campaign,
+    get_stored,
+    list_stored,
+    save_campaign,
+)
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock, utc_iso
 from lifecycle.core.observability import logger
@@ -29,17 +40,6 @@ from lifecycle.messages.channels.email import ProviderError
 from lifecycle.pipeline.sender import SendDependencies
 from lifecycle.rules.records import normalize_email, normalize_phone
 from lifecycle.rules.templates import RenderError
-from lifecycle.store.campaigns import (
-    TRANSITIONS,
-    CampaignConflictError,
-    CampaignStateError,
-    StoredCampaign,
-    change_status,
-    delete_campaign,
-    get_stored,
-    list_stored,
-    save_campaign,
-)
 from lifecycle.store.customers import get_customer
 
 router = Router()

@@ -21,9 +21,9 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from lifecycle.campaigns.model import CampaignError, parse_campaign
+from lifecycle.campaigns.repository import save_campaign
 from lifecycle.core.clock import utc_iso
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
-from lifecycle.store.campaigns import save_campaign
 from lifecycle.store.customers import country_shard_key, last_active_day_key
 from lifecycle.store.models import CustomerModel
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from lifecycle.campaigns.repository import get_stored
 from lifecycle.core.clock import get_clock
 from lifecycle.features.surveys import survey_stats
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.segments import audience_view
-from lifecycle.store.campaigns import get_stored
 from lifecycle.store.customers import get_customer
 from lifecycle.store.models import DeliveryModel
 

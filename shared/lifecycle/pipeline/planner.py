@@ -37,6 +37,7 @@ from lifecycle.campaigns.model import (
     ReplenishmentOccasion,
     SurveyOccasion,
 )
+from lifecycle.campaigns.repository import active_campaigns, advance_cursor, load_campaign
 from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import Settings
@@ -48,7 +49,6 @@ from lifecycle.rules.offers import coupon_code, valid_until
 from lifecycle.rules.records import is_valid_timezone
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
-from lifecycle.store.campaigns import active_campaigns, advance_cursor, load_campaign
 from lifecycle.store.customers import (
     customers_in_country_shard,
     customers_last_active_on,

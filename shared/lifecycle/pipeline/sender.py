@@ -22,6 +22,7 @@ from lifecycle.campaigns.model import (
     SurveyOccasion,
     offer_context,
 )
+from lifecycle.campaigns.repository import load_campaign
 from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.observability import MetricUnit, logger, metrics
 from lifecycle.core.settings import Settings
@@ -33,7 +34,6 @@ from lifecycle.occasions import orders as order_occasions
 from lifecycle.rules.consent import UNSUBSCRIBED, consent_block
 from lifecycle.rules.templates import RenderedSms, RenderError, render_email, render_sms
 from lifecycle.store import ledger
-from lifecycle.store.campaigns import load_campaign
 from lifecycle.store.customers import claim_survey_slot, get_customer, record_unsubscribe
 from lifecycle.store.models import DeliveryModel
 from lifecycle.store.orders import get_order, orders_since

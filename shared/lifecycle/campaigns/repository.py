@@ -1,0 +1,169 @@
+"""Campaigns as the rest of the system sees them: validated models with their version.
+
+Parses the raw documents of :mod:`lifecycle.store.campaigns` (once per stored version) and
+holds the lifecycle: draft -> active -> paused -> active ...; anything but archived ->
+archived (final).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
+from lifecycle.core.observability import logger
+from lifecycle.store import campaigns as records
+from lifecycle.store.campaigns import CampaignConflictError, advance_cursor
+
+__all__ = [
+    "TRANSITIONS",
+    "CampaignConflictError",
+    "CampaignNotFoundError",
+    "CampaignStateError",
+    "StoredCampaign",
+    "active_campaigns",
+    "advance_cursor",
+    "change_status",
+    "delete_campaign",
+    "get_stored",
+    "list_stored",
+    "load_campaign",
+    "save_campaign",
+]
+
+
+class CampaignStateError(RuntimeError):
+    """The requested change is not allowed in the campaign's lifecycle state."""
+
+
+class CampaignNotFoundError(KeyError):
+    """No campaign with this id."""
+
+    def __init__(self, campaign_id: str) -> None:
+        super().__init__(campaign_id)
+        self.campaign_id = campaign_id
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} not found"
+
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"active", "archived"}),
+    "active": frozenset({"paused", "archived"}),
+    "paused": frozenset({"active", "archived"}),
+    "archived": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class StoredCampaign:
+    campaign: Campaign
+    version: int
+    updated_at: str | None
+
+
+def save_campaign(
+    campaign: Campaign,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+    must_not_exist: bool = False,
+) -> int:
+    """Create or replace a campaign; return its new version (see :func:`records.put_record`)."""
+    return records.put_record(
+        campaign.campaign_id,
+        status=campaign.status,
+        occasion_type=campaign.occasion.type,
+        document=campaign.document(),
+        now=now,
+        expected_version=expected_version,
+        must_not_exist=must_not_exist,
+    )
+
+
+@lru_cache(maxsize=256)
+def _parse_document(document: str) -> Campaign:
+    """Validation compiles and test-renders every template: do it once per stored version."""
+    return parse_campaign(json.loads(document))
+
+
+def _parse(record: records.CampaignRecord) -> Campaign | None:
+    try:
+        return _parse_document(_canonical(record.document))  # key order matters: first locale
+    except CampaignError as exc:  # stored before a rule changed: never crash the planner
+        logger.error("stored campaign invalid", campaign_id=record.campaign_id, errors=str(exc))
+        return None
+
+
+def _canonical(document: Mapping[str, Any]) -> str:
+    return json.dumps(document)
+
+
+def _stored(record: records.CampaignRecord | None) -> StoredCampaign | None:
+    if record is None:
+        return None
+    campaign = _parse(record)
+    if campaign is None:
+        return None
+    return StoredCampaign(campaign, record.version, record.updated_at)
+
+
+def get_stored(campaign_id: str) -> StoredCampaign | None:
+    return _stored(records.get_record(campaign_id))
+
+
+def require_stored(campaign_id: str) -> StoredCampaign:
+    """The stored campaign, or :class:`CampaignNotFoundError`."""
+    stored = get_stored(campaign_id)
+    if stored is None:
+        raise CampaignNotFoundError(campaign_id)
+    return stored
+
+
+def list_stored(status: str | None = None) -> list[StoredCampaign]:
+    """Every campaign (optionally of one status), sorted by id."""
+    result = [s for s in map(_stored, records.scan_records(status=status)) if s is not None]
+    return sorted(result, key=lambda s: s.campaign.campaign_id)
+
+
+def load_campaign(campaign_id: str) -> Campaign | None:
+    stored = get_stored(campaign_id)
+    return stored.campaign if stored else None
+
+
+def active_campaigns(occasion_type: str) -> list[tuple[Campaign, str | None]]:
+    """Active campaigns of one occasion type with their planning cursor."""
+    result: list[tuple[Campaign, str | None]] = []
+    for record in records.scan_records(status="active", occasion_type=occasion_type):
+        campaign = _parse(record)
+        if campaign is not None:
+            result.append((campaign, record.planned_through))
+    return result
+
+
+def change_status(campaign_id: str, status: str, now: datetime, expected_version: int) -> int:
+    """Move a campaign along its lifecycle; :class:`CampaignStateError` if not allowed."""
+    stored = require_stored(campaign_id)
+    current = stored.campaign.status
+    if status not in TRANSITIONS.get(current, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, frozenset()))) or "none"
+        raise CampaignStateError(f"cannot go from {current} to {status} (allowed: {allowed})")
+    changed = stored.campaign.model_copy(update={"status": status})
+    return save_campaign(changed, now, expected_version=expected_version)
+
+
+def delete_campaign(campaign_id: str, expected_version: int) -> None:
+    """Delete a draft. Campaigns that ever planned are archived instead (history stays)."""
+    stored = require_stored(campaign_id)
+    if stored.campaign.status != "draft":
+        raise CampaignStateError(
+            f"only draft campaigns can be deleted; archive this {stored.campaign.status} one"
+        )
+    try:
+        records.delete_record(campaign_id, expected_version)
+    except CampaignConflictError:
+        raise CampaignConflictError(campaign_id, stored.version) from None
