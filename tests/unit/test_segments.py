@@ -8,7 +8,8 @@ import pytest
 
 from lifecycle.occasions.orders import Order
 from lifecycle.rules.audience import evaluate
-from lifecycle.rules.segments import audience_view, nps_group, rfm_scores, segment_for, summarize
+from lifecycle.rules.nps import nps_group
+from lifecycle.rules.segments import audience_view, rfm_scores, segment_for, summarize
 
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
 

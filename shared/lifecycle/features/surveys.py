@@ -7,7 +7,8 @@
   1-5 (CSAT) is refused with 400.
 * A detractor answer (NPS 0-6, CSAT 1-2) emits ``survey.detractor`` on EventBridge once per
   survey, for service recovery.
-* NPS = % promoters (9-10) - % detractors (0-6); CSAT = mean score.
+* NPS = % promoters (9-10) - % detractors (0-6); CSAT = mean score. Scales, thresholds and
+  the maths live in :mod:`lifecycle.rules.nps`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import TokenError, verify
 from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
-from lifecycle.rules.segments import nps_group
+from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
 from lifecycle.store.customers import get_customer, store_nps_group
 from lifecycle.store.models import SurveyResponseModel
 
 MAX_COMMENT = 2000
-SCALES = {"nps": range(0, 11), "csat": range(1, 6)}
-DETRACTOR = {"nps": range(0, 7), "csat": range(1, 3)}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -276,8 +275,8 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
     ).save()
     if claim.kind == "nps":
         store_nps_group(claim.customer_id, nps_group(score))
-    was_detractor = previous is not None and int(previous.score) in DETRACTOR[claim.kind]
-    if score in DETRACTOR[claim.kind] and not was_detractor and events is not None:
+    was_detractor = previous is not None and is_detractor(claim.kind, int(previous.score))
+    if is_detractor(claim.kind, score) and not was_detractor and events is not None:
         events.put_events(
             Entries=[
                 {
@@ -316,17 +315,14 @@ def survey_stats(campaign_id: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "responses": len(nps_scores) + len(csat_scores),
         "nps": None,
-        "csat": None,
+        "csat": csat(csat_scores),
     }
     if nps_scores:
-        promoters = sum(1 for s in nps_scores if s >= 9)
-        detractors = sum(1 for s in nps_scores if s <= 6)
-        result["nps"] = round(100 * (promoters - detractors) / len(nps_scores), 1)
+        counts = nps_counts(nps_scores)
+        result["nps"] = counts.nps
         result.update(
-            promoters=promoters,
-            passives=len(nps_scores) - promoters - detractors,
-            detractors=detractors,
+            promoters=counts.promoters,
+            passives=counts.passives,
+            detractors=counts.detractors,
         )
-    if csat_scores:
-        result["csat"] = round(sum(csat_scores) / len(csat_scores), 2)
     return result

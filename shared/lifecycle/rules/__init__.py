@@ -1,4 +1,4 @@
 """Rules: pure domain rules.
 
-Customer records, audience, consent, offers, templates, segments. No I/O.
+Customer records, audience, consent, offers, templates, segments, survey scores. No I/O.
 """

@@ -7,7 +7,7 @@ way at plan time, in dry runs and in estimates. Computed fields:
 * ``orders_count``, ``total_spent`` - over the last 365 days, cancelled orders excluded;
 * ``rfm_segment`` - the named segment below; ``rfm.r``, ``rfm.f``, ``rfm.m`` - scores 1-5;
 * ``nps_group`` - ``promoter`` (9-10), ``passive`` (7-8) or ``detractor`` (0-6) from the
-  customer's latest NPS answer.
+  customer's latest NPS answer (stored by the survey endpoint; see :mod:`lifecycle.rules.nps`).
 
 RFM scores are quintiles over the customers who ordered in the last 365 days, by rank (ties
 share the lower rank): R from the most recent order (recent = 5), F from the number of
@@ -128,10 +128,6 @@ def audience_view(customer: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     if customer.get("nps_group"):
         view["nps_group"] = customer["nps_group"]
     return view
-
-
-def nps_group(score: int) -> str:
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
 def run_rfm_job(now: datetime) -> dict[str, int]:
