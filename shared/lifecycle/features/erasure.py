@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from lifecycle.core.clock import utc_iso
 from lifecycle.store import ledger
+from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel, DeliveryModel, SurveyResponseModel
 
 ERASED = "erased"
@@ -59,8 +60,10 @@ def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
                 condition=DeliveryModel.delivery_id.exists(),
             )
             redacted += 1
-        except UpdateError:
-            continue
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            continue  # deleted (TTL) since it was read
     responses = 0
     for key in SurveyResponseModel.by_customer.query(customer_id):
         SurveyResponseModel(survey_id=key.survey_id).update(

@@ -25,6 +25,7 @@ from lifecycle.campaigns.repository import save_campaign
 from lifecycle.core.clock import utc_iso
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
 from lifecycle.store.customers import country_shard_key, last_active_day_key
+from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel
 
 MAX_LINE_BYTES = 64 * 1024
@@ -217,7 +218,7 @@ def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int =
             | (CustomerModel.last_active_at <= instant),
         )
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         item.update(actions=actions)  # newer activity already recorded: keep it
 

@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.rules.records import is_valid_timezone
+from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel
 
 
@@ -96,8 +97,10 @@ def record_unsubscribe(customer_id: str, channel: str, now: datetime) -> bool:
             ],
             condition=CustomerModel.customer_id.exists(),
         )
-    except UpdateError:
-        return False
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # deleted since it was read
+        raise
     return True
 
 
@@ -136,8 +139,10 @@ def record_activity(customer_id: str, at: datetime) -> str:
                 | (CustomerModel.last_active_at < instant)
             ),
         )
-    except UpdateError:
-        return "stale"
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return "stale"  # a later activity won the race
+        raise
     return "updated"
 
 
@@ -148,8 +153,10 @@ def store_rfm(customer_id: str, rfm: dict[str, Any]) -> bool:
             actions=[CustomerModel.rfm.set(rfm)],
             condition=CustomerModel.customer_id.exists(),
         )
-    except UpdateError:
-        return False
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # no such customer
+        raise
     return True
 
 
@@ -159,15 +166,18 @@ def store_nps_group(customer_id: str, group: str) -> None:
             actions=[CustomerModel.nps_group.set(group)],
             condition=CustomerModel.customer_id.exists(),
         )
-    except UpdateError:
-        return
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return  # no such customer
+        raise
 
 
 def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, survey: str) -> bool:
     """Record a survey send unless another one went out in the last ``throttle_days``.
 
     Atomic (conditional update); idempotent for the same ``survey`` so a retried send of that
-    survey is not throttled by itself.
+    survey is not throttled by itself. Only a failed condition means "throttled": any other
+    DynamoDB error (throttling, timeout) propagates so the send is retried.
     """
     limit = utc_iso(now - timedelta(days=throttle_days))
     try:
@@ -183,6 +193,8 @@ def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, surve
                 | (CustomerModel.last_survey_id == survey)
             ),
         )
-    except UpdateError:
-        return False
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # throttled, or no such customer
+        raise
     return True

@@ -23,6 +23,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import DeliveryModel, HistoryEntry
 
 QUEUED = "queued"
@@ -49,11 +50,6 @@ def delivery_id(campaign_id: str, customer_id: str, occurrence: str, channel: st
 
 def due_shard(delivery: str, shards: int) -> str:
     return str(zlib.crc32(delivery.encode()) % shards)
-
-
-def _condition_failed(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) 
     try:
         item.save(condition=DeliveryModel.delivery_id.does_not_exist())
     except PutError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -133,7 +129,7 @@ def mark_enqueued(item_id: str, now: datetime) -> bool:
             condition=DeliveryModel.due_shard.exists() & (DeliveryModel.status == QUEUED),
         )
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             return False
         raise
     return True
@@ -159,7 +155,7 @@ def claim(item: DeliveryModel, now: datetime, lease_seconds: int) -> DeliveryMod
             condition=DeliveryModel.status == QUEUED,
         )
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             raise LedgerConflictError(item.delivery_id) from None
         raise
     return item
@@ -190,7 +186,7 @@ def _finish(
             condition=DeliveryModel.status == expected,
         )
     except UpdateError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             raise LedgerConflictError(item.delivery_id) from None
         raise
 
