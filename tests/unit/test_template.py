@@ -10,9 +10,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from pynamodb.models import Model
 
 from emulator.template import Schedule, load_template
-from lifecycle.store.models import CampaignModel, CustomerModel, DeliveryModel
+from lifecycle.store import models
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -62,39 +63,87 @@ def test_given_typo_in_sam_property_when_validated_then_fails_naming_it(
     assert any(expected in problem for problem in problems)
 
 
-def _keys(resource: dict[str, Any]) -> dict[str, str]:
-    return {k["KeyType"]: k["AttributeName"] for k in resource["Properties"]["KeySchema"]}
+TABLES = {name for name, r in RESOURCES.items() if r["Type"] == "AWS::DynamoDB::Table"}
+MODELS: set[type[Model]] = {
+    value
+    for value in vars(models).values()
+    if isinstance(value, type) and issubclass(value, Model) and value.__module__ == models.__name__
+}
+
+MODEL_LIST = sorted(MODELS, key=lambda model: model.__name__)
 
 
-def _indexes(resource: dict[str, Any]) -> dict[str, dict[str, str]]:
+def _table_of(model: type[Model]) -> str | None:
+    """The template table a model is bound to: its table variable in the functions' globals."""
+    env_name = models._TABLE_ENV.get(model)
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    ref = variables.get(env_name) if env_name else None
+    return ref.get("Ref") if isinstance(ref, dict) else None
+
+
+def _keys(key_schema: list[Any]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in key_schema}
+
+
+def _projection(projection: dict[str, Any]) -> tuple[str, list[str]]:
+    return projection["ProjectionType"], sorted(projection.get("NonKeyAttributes", []))
+
+
+def _template_shape(properties: dict[str, Any]) -> dict[str, Any]:
     return {
-        index["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
-        for index in resource["Properties"].get("GlobalSecondaryIndexes", [])
+        "keys": _keys(properties["KeySchema"]),
+        "attributes": {
+            a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]
+        },
+        **{
+            kind: {
+                index["IndexName"]: (_keys(index["KeySchema"]), _projection(index["Projection"]))
+                for index in properties.get(kind, [])
+            }
+            for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+        },
     }
 
 
-@pytest.mark.parametrize(
-    ("logical_id", "model"),
-    [
-        ("CustomersTable", CustomerModel),
-        ("CampaignsTable", CampaignModel),
-        ("DeliveriesTable", DeliveryModel),
-    ],
-)
-def test_given_models_when_compared_with_template_then_keys_and_indexes_match(logical_id, model):
-    resource = RESOURCES[logical_id]
-    assert _keys(resource) == {"HASH": model._hash_keyname}
-    model_indexes = {}
-    projections = {}
-    for index in model._indexes.values():
-        schema = index._get_schema()
-        model_indexes[schema["index_name"]] = {
-            k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]
-        }
-        projections[schema["index_name"]] = schema["projection"]["ProjectionType"]
-    assert _indexes(resource) == model_indexes
-    for index in resource["Properties"].get("GlobalSecondaryIndexes", []):
-        assert index["Projection"]["ProjectionType"] == projections[index["IndexName"]]
+def _model_shape(model: type[Model]) -> dict[str, Any]:
+    schema: dict[str, Any] = dict(model._get_schema())
+    return {
+        "keys": _keys(schema["key_schema"]),
+        "attributes": {
+            a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]
+        },
+        **{
+            kind: {
+                index["index_name"]: (_keys(index["key_schema"]), _projection(index["projection"]))
+                for index in schema[key]
+            }
+            for kind, key in (
+                ("GlobalSecondaryIndexes", "global_secondary_indexes"),
+                ("LocalSecondaryIndexes", "local_secondary_indexes"),
+            )
+        },
+    }
+
+
+def test_given_template_tables_and_models_when_paired_then_each_has_exactly_one_counterpart():
+    assert set(models.ALL_MODELS) == MODELS, "every model must be in ALL_MODELS"
+    pairs = {model.__name__: _table_of(model) for model in MODELS}
+    unbound = sorted(name for name, table in pairs.items() if table is None)
+    assert not unbound, f"models without a template table: {unbound}"
+    tables = sorted(table for table in pairs.values() if table is not None)
+    assert tables == sorted(TABLES), f"tables and models differ: {pairs}"
+
+
+@pytest.mark.parametrize("model", MODEL_LIST, ids=[m.__name__ for m in MODEL_LIST])
+def test_given_model_when_compared_with_its_table_then_keys_indexes_and_projections_match(model):
+    table = _table_of(model)
+    assert table in TABLES, f"{model.__name__} has no table in template.yaml"
+    properties = RESOURCES[table]["Properties"]
+    assert _template_shape(properties) == _model_shape(model)
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        attribute = model.get_attributes().get(ttl["AttributeName"])
+        assert attribute is not None and attribute.attr_type == "N", ttl
 
 
 def test_given_sender_when_template_read_then_queue_settings_are_safe():
