@@ -168,18 +168,6 @@ def test_given_orders_table_when_template_read_then_stream_has_both_images():
     assert spec == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
-def test_given_layer_requirements_when_compared_with_pyproject_then_identical():
-    import tomllib
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    layer = [
-        line.strip()
-        for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert sorted(layer) == sorted(project)
-
-
 START = datetime(2027, 3, 13, tzinfo=UTC)
 
 
@@ -221,19 +209,3 @@ def test_given_copy_without_functions_folder_when_validated_then_artifacts_repor
     shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
     problems = _validator().validate(tmp_path / "template.yaml")
     assert any("functions/planner/ is not a folder" in p for p in problems)
-
-
-def test_given_pyproject_pins_when_compared_with_lock_then_every_pin_is_locked():
-    import re
-    import tomllib
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = project["dependencies"] + project["optional-dependencies"]["dev"]
-    lock = {
-        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
-        for line in (ROOT / "requirements-dev.lock").read_text().splitlines()
-        if "==" in line
-    }
-    for pin in pins:
-        name, version = re.sub(r"\[.*\]", "", pin).split("==")
-        assert lock.get(name.lower().replace("_", "-")) == version, pin
