@@ -1,4 +1,4 @@
-"""Plan worker: one holiday fan-out task (campaign, country shard, date) per SQS message."""
+"""Plan worker: one fan-out task (campaign, date, partition such as a country shard) a message."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_key
 from lifecycle.core.settings import get_settings
-from lifecycle.pipeline.planner import parse_task, plan_holiday_task, plan_settings
+from lifecycle.pipeline.planner import parse_task, plan_settings, plan_task
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -25,9 +25,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     settings = get_settings()
     task = parse_task(record.body)
-    report = plan_holiday_task(
-        task, get_clock().now(), signing_key(settings), plan_settings(settings)
-    )
+    report = plan_task(task, get_clock().now(), signing_key(settings), plan_settings(settings))
     metrics.add_metric(
         name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
     )

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.rules.segments import run_rfm_job
+from lifecycle.features.rfm import run_rfm_job
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from lifecycle.campaigns.model import BirthdayOccasion, CampaignError, parse_campaign
+from lifecycle.campaigns.model import CampaignError, parse_campaign
+from lifecycle.occasions.birthday import BirthdayOccasion
 
 EXAMPLE: dict[str, Any] = {
     "campaign_id": "bday-2027",

@@ -8,7 +8,8 @@ import pytest
 
 from lifecycle.occasions import holiday, inactivity
 from lifecycle.occasions import orders as order_occasions
-from lifecycle.occasions.orders import Order
+from lifecycle.occasions.replenishment import replenishment, repurchased
+from lifecycle.rules.orders import Order
 
 SPRING = "Chinese New Year (Spring Festival)"
 
@@ -138,13 +139,13 @@ def test_given_status_change_when_checked_then_only_becoming_delivered_counts():
 
 
 def test_given_delivered_order_when_replenishment_planned_then_days_after_local_delivery():
-    occurrence = order_occasions.replenishment(
+    occurrence = replenishment(
         _order("o-1", "delivered", "2027-03-01T10:00:00Z"), "Asia/Shanghai", 30, ["COFFEE-1KG"]
     )
     assert occurrence is not None
     assert (occurrence.key, occurrence.local_date) == ("o-1", date(2027, 4, 2))
     other = _order("o-2", "delivered", "2027-03-01T10:00:00Z", sku="MUG")
-    assert order_occasions.replenishment(other, "UTC", 30, ["COFFEE-1KG"]) is None
+    assert replenishment(other, "UTC", 30, ["COFFEE-1KG"]) is None
 
 
 def test_given_later_orders_when_checked_then_repurchase_only_for_same_sku_not_cancelled():
@@ -153,8 +154,8 @@ def test_given_later_orders_when_checked_then_repurchase_only_for_same_sku_not_c
     later_other = _order("o-3", "placed", "2027-03-10T10:00:00Z", sku="MUG")
     later_cancelled = _order("o-4", "cancelled", "2027-03-10T10:00:00Z")
     earlier = _order("o-0", "delivered", "2027-02-10T10:00:00Z")
-    assert order_occasions.repurchased([later_same], context)
-    assert not order_occasions.repurchased([later_other, later_cancelled, earlier], context)
+    assert repurchased([later_same], context)
+    assert not repurchased([later_other, later_cancelled, earlier], context)
 
 
 @pytest.mark.parametrize(

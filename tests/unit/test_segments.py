@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lifecycle.occasions.orders import Order
 from lifecycle.rules.audience import evaluate
 from lifecycle.rules.nps import nps_group
+from lifecycle.rules.orders import Order
 from lifecycle.rules.segments import audience_view, rfm_scores, segment_for, summarize
 
 NOW = datetime(2027, 3, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -19,11 +19,12 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from lifecycle.core.localtime import parse_hhmm
-from lifecycle.occasions.holiday import known_names, supported_country
+from lifecycle.messages.channels import channel_for
+from lifecycle.occasions import registry
+from lifecycle.occasions.base import OccasionSpec
 from lifecycle.rules.audience import AudienceRuleError, validate_rule
 from lifecycle.rules.records import CUSTOMER_ID_RE, is_valid_timezone, normalize_locale
 from lifecycle.rules.templates import (
@@ -31,7 +32,6 @@ from lifecycle.rules.templates import (
     RenderError,
     check_template,
     render,
-    render_sms,
 )
 
 CampaignStatus = Literal["draft", "active", "paused", "archived"]
@@ -62,98 +62,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class BirthdayOccasion(_Strict):
-    type: Literal["birthday"]
-    feb29: Literal["feb28", "mar1"] = "feb28"
-
-
-class CustomHoliday(_Strict):
-    name: str = Field(min_length=1, max_length=100)
-    month: int = Field(ge=1, le=12)
-    day: int = Field(ge=1, le=31)
-    names: dict[str, str] = Field(default_factory=dict)  # locale -> localized name
-
-    @model_validator(mode="after")
-    def _real_day(self) -> CustomHoliday:
-        try:
-            date(2000, self.month, self.day)
-        except ValueError:
-            raise ValueError(f"{self.month:02d}-{self.day:02d} is not a day of the year") from None
-        return self
-
-
-class LunarHoliday(_Strict):
-    name: str = Field(min_length=1, max_length=100)
-    month: int = Field(ge=1, le=12)
-    day: int = Field(ge=1, le=30)
-    leap_month: bool = False
-    names: dict[str, str] = Field(default_factory=dict)
-
-
-class HolidayOccasion(_Strict):
-    type: Literal["holiday"]
-    countries: list[str] = Field(min_length=1)
-    holidays: list[str] = Field(default_factory=list)
-    custom: list[CustomHoliday] = Field(default_factory=list)
-    lunar: list[LunarHoliday] = Field(default_factory=list)
-
-    @field_validator("countries")
-    @classmethod
-    def _countries(cls, value: list[str]) -> list[str]:
-        codes = [code.upper() for code in value]
-        unknown = [code for code in codes if not supported_country(code)]
-        if unknown:
-            raise ValueError(f"no holiday calendar for {', '.join(unknown)}")
-        if len(set(codes)) != len(codes):
-            raise ValueError("lists a country twice")
-        return codes
-
-    @model_validator(mode="after")
-    def _names_exist(self) -> HolidayOccasion:
-        if not (self.holidays or self.custom or self.lunar):
-            raise ValueError("needs at least one of holidays, custom, lunar")
-        known: set[str] = set()
-        for country in self.countries:
-            known |= known_names(country, range(2025, 2031))
-        missing = [name for name in self.holidays if name not in known]
-        if missing:
-            raise ValueError(
-                f"unknown holiday name(s) {', '.join(repr(m) for m in missing)} for "
-                f"{', '.join(self.countries)}; names are the library's English names, e.g. "
-                f"{', '.join(sorted(known)[:5])}"
-            )
-        return self
-
-
-class InactivityOccasion(_Strict):
-    type: Literal["inactivity"]
-    days: int = Field(ge=1, le=3650)
-
-
-class ReplenishmentOccasion(_Strict):
-    type: Literal["replenishment"]
-    days_after_purchase: int = Field(ge=1, le=3650)
-    skus: list[str] = Field(min_length=1)
-
-
-class SurveyOccasion(_Strict):
-    type: Literal["post_purchase_survey"]
-    delay_days: int = Field(default=3, ge=0, le=365)
-    kind: Literal["nps", "csat"] = "nps"
-    throttle_days: int = Field(default=30, ge=0, le=3650)
-
-
-Occasion = Annotated[
-    BirthdayOccasion
-    | HolidayOccasion
-    | InactivityOccasion
-    | ReplenishmentOccasion
-    | SurveyOccasion,
-    Field(discriminator="type"),
-]
-OCCASION_TYPES = ("birthday", "holiday", "inactivity", "replenishment", "post_purchase_survey")
-DATE_PLANNED = ("birthday", "holiday", "inactivity")  # planned by the daily planner
-ORDER_TRIGGERED = ("replenishment", "post_purchase_survey")  # created from the orders stream
+if TYPE_CHECKING:
+    Occasion = OccasionSpec
+else:
+    # The discriminated union of every registered occasion's model.
+    Occasion = Annotated[Union[registry.spec_models()], Field(discriminator="type")]  # noqa: UP007
+OCCASION_TYPES = registry.types()
 
 
 class Offer(_Strict):
@@ -232,12 +146,12 @@ class Campaign(BaseModel):
     def unknown_fields(self) -> list[str]:
         return sorted((self.model_extra or {}).keys())
 
-    def email_content(self) -> dict[str, dict[str, str | None]]:
-        templates = self.content.email or {}
+    def content_for(self, channel: str) -> dict[str, dict[str, str | None]]:
+        """The templates of one channel by locale (first locale first)."""
+        templates: dict[str, EmailTemplate] | dict[str, SmsTemplate] = (
+            getattr(self.content, channel, None) or {}
+        )
         return {locale: tpl.model_dump() for locale, tpl in templates.items()}
-
-    def sms_content(self) -> dict[str, str]:
-        return {locale: tpl.text for locale, tpl in (self.content.sms or {}).items()}
 
     def document(self) -> dict[str, Any]:
         """The JSON document stored in the campaigns table (unknown keys dropped)."""
@@ -276,34 +190,18 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
     return errors
 
 
-OCCASION_VARIABLES: dict[str, frozenset[str]] = {
-    "birthday": frozenset(),
-    "holiday": frozenset({"holiday"}),
-    "inactivity": frozenset(),
-    "replenishment": frozenset({"product", "order"}),
-    "post_purchase_survey": frozenset({"survey_url", "order"}),
-}
-
-
 def template_variables(campaign: Campaign) -> frozenset[str]:
     """The variables templates of ``campaign`` may use."""
-    names = TEMPLATE_VARIABLES | OCCASION_VARIABLES[campaign.occasion.type]
+    names = TEMPLATE_VARIABLES | registry.occasion_for(campaign.occasion).variables
     return names | {"offer"} if campaign.offer else names
 
 
-SAMPLE_ORDER = {
-    "order_id": "o-sample",
-    "created_at": "2027-03-01T10:00:00Z",
-    "delivered_at": "2027-03-03T15:00:00Z",
-    "total": 42.5,
-    "currency": "EUR",
-    "items": [{"sku": "COFFEE-1KG", "name": "Coffee beans 1 kg", "qty": 1, "price": 42.5}],
-}
+SAMPLE_DATE = "2027-03-14"
 
 
 def sample_context(campaign: Campaign) -> dict[str, Any]:
     """A realistic context used to test-render templates when a campaign is saved."""
-    occasion: dict[str, Any] = {"type": campaign.occasion.type, "date": "2027-03-14"}
+    sample = registry.occasion_for(campaign.occasion).sample(campaign.occasion)
     context: dict[str, Any] = {
         "first_name": "Ana",
         "last_name": "Lopez",
@@ -314,28 +212,10 @@ def sample_context(campaign: Campaign) -> dict[str, Any]:
             "timezone": campaign.default_timezone,
         },
         "campaign": {"id": campaign.campaign_id, "name": campaign.name},
-        "occasion": occasion,
+        "occasion": {"type": campaign.occasion.type, "date": SAMPLE_DATE, **sample.occasion},
         "unsubscribe_url": "https://example.invalid/u/sample",
+        **sample.variables,
     }
-    spec = campaign.occasion
-    if isinstance(spec, BirthdayOccasion):
-        occasion["age"] = 30
-    elif isinstance(spec, HolidayOccasion):
-        occasion.update(name="Christmas Day", country=spec.countries[0])
-        context["holiday"] = {"name": "Christmas Day", "date": "2027-12-25"}
-    elif isinstance(spec, InactivityOccasion):
-        occasion.update(days=spec.days, last_active_date="2027-02-12")
-    elif isinstance(spec, ReplenishmentOccasion):
-        context["order"] = SAMPLE_ORDER
-        context["product"] = {"sku": spec.skus[0], "name": "Coffee beans 1 kg", "qty": 1}
-        occasion["days_after_purchase"] = spec.days_after_purchase
-    else:
-        context["order"] = SAMPLE_ORDER
-        # As long as a real link (API host + signed token), so SMS length checks are honest.
-        context["survey_url"] = "https://abcdefghij.execute-api.us-east-1.amazonaws.com/v1/s/" + (
-            "x" * 130
-        )
-        occasion["kind"] = spec.kind
     if campaign.offer:
         context["offer"] = offer_context(campaign.offer, "SAMPLE-CODE", date(2027, 3, 28))
     return context
@@ -359,7 +239,9 @@ def _check_content(campaign: Campaign) -> list[FieldError]:
     allowed = template_variables(campaign)
     context = sample_context(campaign)
     for channel in campaign.channels:
-        templates = getattr(campaign.content, channel)
+        templates: dict[str, EmailTemplate] | dict[str, SmsTemplate] = (
+            getattr(campaign.content, channel) or {}
+        )
         if not templates:
             errors.append(FieldError(f"content.{channel}", f"channel {channel} has no content"))
             continue
@@ -374,30 +256,38 @@ def _check_content(campaign: Campaign) -> list[FieldError]:
             if normalized.lower() in seen:
                 errors.append(FieldError(prefix, "locale listed twice"))
             seen.add(normalized.lower())
-            for part in ("subject", "text", "html"):
-                source = getattr(template, part, None)
-                if source is None:
-                    continue
-                field = f"{prefix}.{part}"
-                try:
-                    check_template(source, field, html=part == "html", allowed=allowed)
-                    render(source, context, field, html=part == "html")
-                except RenderError as exc:
-                    errors.append(FieldError(exc.field, exc.message))
-                    continue
-                if channel == "sms":
-                    sms = render_sms({locale: source}, locale, context)
-                    if sms.segments > campaign.sms_max_segments:
-                        errors.append(
-                            FieldError(
-                                field,
-                                (
-                                    f"renders to {sms.segments} {sms.encoding} segments with "
-                                    f"sample data (sms_max_segments is "
-                                    f"{campaign.sms_max_segments})"
-                                ),
-                            )
-                        )
+            part_errors = _check_parts(template, prefix, allowed, context)
+            errors.extend(part_errors)
+            if part_errors:
+                continue
+            sender = channel_for(channel)
+            rendered = sender.render({locale: template.model_dump()}, locale, context)
+            too_long = sender.over_limit(rendered, campaign.sms_max_segments)
+            if too_long:
+                errors.append(
+                    FieldError(f"{prefix}.text", f"renders to {too_long} with sample data")
+                )
+    return errors
+
+
+def _check_parts(
+    template: EmailTemplate | SmsTemplate,
+    prefix: str,
+    allowed: frozenset[str],
+    context: dict[str, Any],
+) -> list[FieldError]:
+    """Compile and test-render each part (subject, text, html) of one locale's template."""
+    errors: list[FieldError] = []
+    for part in ("subject", "text", "html"):
+        source = getattr(template, part, None)
+        if source is None:
+            continue
+        field = f"{prefix}.{part}"
+        try:
+            check_template(source, field, html=part == "html", allowed=allowed)
+            render(source, context, field, html=part == "html")
+        except RenderError as exc:
+            errors.append(FieldError(exc.field, exc.message))
     return errors
 
 

@@ -22,6 +22,7 @@ class Settings(BaseModel):
     deliveries_table: str = Field(alias="DELIVERIES_TABLE", min_length=1)
     orders_table: str = Field(default="", alias="ORDERS_TABLE")
     responses_table: str = Field(default="", alias="RESPONSES_TABLE")
+    dates_table: str = Field(default="", alias="DATES_TABLE")
     plan_queue_url: str = Field(default="", alias="PLAN_QUEUE_URL")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     country_shards: int = Field(default=16, alias="COUNTRY_SHARDS", ge=1, le=256)

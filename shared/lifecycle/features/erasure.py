@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 
 from lifecycle.core.clock import utc_iso
 from lifecycle.store import ledger
+from lifecycle.store.dates import delete_dates
 from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel, DeliveryModel, SurveyResponseModel
 
@@ -31,6 +32,7 @@ class ErasureReport:
     deliveries_redacted: int
     deliveries_cancelled: int
     responses_redacted: int
+    dates_removed: int = 0
 
 
 def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
@@ -73,4 +75,4 @@ def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
             ]
         )
         responses += 1
-    return ErasureReport(found, redacted, cancelled, responses)
+    return ErasureReport(found, redacted, cancelled, responses, delete_dates(customer_id))

@@ -25,6 +25,7 @@ from lifecycle.campaigns.repository import save_campaign
 from lifecycle.core.clock import utc_iso
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
 from lifecycle.store.customers import country_shard_key, last_active_day_key
+from lifecycle.store.dates import save_dates
 from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel
 
@@ -126,7 +127,8 @@ CSV_FALSE = {"false", "no", "n", "0", ""}
 
 
 def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line, record) per CSV row; consent_email/consent_sms booleans, attr_<name> attributes.
+    """(line, record) per CSV row; consent_email/consent_sms booleans, attr_<name> attributes,
+    date_<name> named dates.
 
     A row that cannot be read yields an error string instead of a record.
     """
@@ -141,6 +143,7 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         record: dict[str, Any] = {}
         consent: dict[str, bool] = {}
         attributes: dict[str, str] = {}
+        dates: dict[str, str] = {}
         problem = None
         for column, raw in row.items():
             value = (raw or "").strip()
@@ -154,6 +157,9 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
             elif column.startswith("attr_"):
                 if value:
                     attributes[column.removeprefix("attr_")] = value
+            elif column.startswith("date_"):
+                if value:
+                    dates[column.removeprefix("date_")] = value
             elif value:
                 record[column] = value
         if problem:
@@ -163,6 +169,8 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
             record["consent"] = consent
         if attributes:
             record["attributes"] = attributes
+        if dates:
+            record["dates"] = dates
         yield line, record
 
 
@@ -170,8 +178,13 @@ def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int =
     """Set every field the record has, remove the ones it lacks; keep unsubscribes.
 
     Activity recorded by usage events after the file was written is kept: ``last_active_at``
-    only moves forward.
+    only moves forward. Named dates are indexed for the "date" occasion.
     """
+    _update_customer(record, now, country_shards)
+    save_dates(record.customer_id, record.dates)
+
+
+def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> None:
     values: dict[str, Any] = {
         "email": record.email,
         "phone": record.phone,
@@ -184,6 +197,7 @@ def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int =
         "birthday_md": record.birthday_month_day,
         "created_at": utc_iso(record.created_at) if record.created_at else None,
         "attributes": record.attributes or None,
+        "dates": record.dates or None,
         "country_shard": (
             country_shard_key(record.customer_id, record.country, country_shards)
             if record.country

@@ -7,12 +7,13 @@ from typing import Any
 
 from lifecycle.campaigns.repository import get_stored
 from lifecycle.core.clock import get_clock
-from lifecycle.features.surveys import survey_stats
+from lifecycle.features.surveys import survey_section
+from lifecycle.occasions.registry import occasion_for
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.segments import audience_view
+from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer
-from lifecycle.store.models import DeliveryModel
 
 
 def campaign_stats(campaign_id: str) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
     failed: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     tests = 0
-    for item in DeliveryModel.by_campaign.query(campaign_id):
+    for item in ledger.by_campaign(campaign_id):
         if item.test:
             tests += 1
             continue
@@ -44,8 +45,9 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
         "test_sends": tests,
     }
     stored = get_stored(campaign_id)
-    if stored is not None and stored.campaign.occasion.type == "post_purchase_survey":
-        result["survey"] = survey_stats(campaign_id)
+    survey = survey_section(stored.campaign) if stored is not None else None
+    if survey is not None:
+        result["survey"] = survey
     return result
 
 
@@ -53,7 +55,7 @@ def customer_history(customer_id: str, campaign_id: str | None = None) -> dict[s
     """Every ledger entry of a customer with its status history; if a campaign is named and
     nothing was planned for it, the reasons it would be excluded right now."""
     deliveries = []
-    for item in DeliveryModel.by_customer.query(customer_id):
+    for item in ledger.by_customer(customer_id):
         if campaign_id and item.campaign_id != campaign_id:
             continue
         deliveries.append(
@@ -92,15 +94,7 @@ def explain_absence(customer_id: str, campaign_id: str) -> list[str]:
     reasons = []
     if campaign.status != "active":
         reasons.append(f"campaign_{campaign.status}")
-    spec = campaign.occasion
-    if spec.type == "birthday" and not customer.get("birthday"):
-        reasons.append("no_birthday")
-    if spec.type == "holiday":
-        countries = getattr(spec, "countries", [])
-        if customer.get("country") not in countries:
-            reasons.append("country_not_in_campaign")
-    if spec.type == "inactivity" and not customer.get("last_active_at"):
-        reasons.append("no_activity_recorded")
+    reasons.extend(occasion_for(campaign.occasion).explain(campaign.occasion, customer))
     if not audience.evaluate(campaign.audience, audience_view(customer, get_clock().now())):
         reasons.append("not_in_audience")
     for channel in campaign.channels:

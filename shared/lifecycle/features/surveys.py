@@ -22,13 +22,17 @@ from urllib.parse import parse_qs
 
 from pynamodb.exceptions import DoesNotExist
 
+from lifecycle.campaigns.model import Campaign
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import TokenError, verify
 from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
+from lifecycle.occasions.survey import OCCASION as SURVEY
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
 from lifecycle.store.customers import get_customer, store_nps_group
 from lifecycle.store.models import SurveyResponseModel
+
+SURVEY_OCCASION = SURVEY.type
 
 MAX_COMMENT = 2000
 
@@ -326,3 +330,10 @@ def survey_stats(campaign_id: str) -> dict[str, Any]:
             detractors=counts.detractors,
         )
     return result
+
+
+def survey_section(campaign: Campaign) -> dict[str, Any] | None:
+    """Survey figures for a campaign's statistics; None when the campaign sends no survey."""
+    if campaign.occasion.type != SURVEY_OCCASION:
+        return None
+    return survey_stats(campaign.campaign_id)

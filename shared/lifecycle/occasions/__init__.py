@@ -1,24 +1,5 @@
-"""Occasions: who has an occurrence on a given local date.
+"""Occasions: who has an occurrence on a given local date, and what it means at send time.
 
-Every occasion plugs into the same planner through :class:`Occurrence`; adding an occasion
-means adding one module and registering it in :mod:`lifecycle.pipeline.planner`.
+Each occasion is one module implementing :class:`lifecycle.occasions.base.Occasion`,
+registered once in :mod:`lifecycle.occasions.registry`.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One occurrence of an occasion for one customer.
-
-    ``key`` is the part of the ledger id that makes the delivery unique per campaign and
-    customer (the celebration year for birthdays, the date for holidays, ...).
-    """
-
-    key: str
-    local_date: date
-    context: dict[str, Any] = field(default_factory=dict)

@@ -1,60 +1,44 @@
 """Planner: turn occasions into ledger items, one per (campaign, customer, occurrence, channel).
 
-Date-driven occasions (birthday, holiday, inactivity) are planned on *local dates*. A run at
-UTC instant ``now`` plans, for each active campaign, every local date after the campaign's
-cursor (``planned_through``) up to ``today + plan_ahead_days``. A local date D is sent between
-D-1 10:00 UTC (UTC+14) and D+1 11:59 UTC (UTC-12), so planning D+1 at D 00:00 UTC is always in
-time. The first run of a new (or re-activated) campaign starts at today and ignores occurrences
-whose time has passed; later catch-up runs record those as ``skipped(missed_send_window)``.
+Date-triggered occasions are planned on *local dates*. A run at UTC instant ``now`` plans,
+for each active campaign, every local date after the campaign's cursor (``planned_through``)
+up to ``today + plan_ahead_days``. A local date D is sent between D-1 10:00 UTC (UTC+14) and
+D+1 11:59 UTC (UTC-12), so planning D+1 at D 00:00 UTC is always in time. The first run of a
+new (or re-activated) campaign starts at today and ignores occurrences whose time has passed;
+later catch-up runs record those as ``skipped(missed_send_window)``.
 
-Reads never scan the customer table:
-
-* birthday: one Query of ``by-birthday`` per "MM-DD" key (plus "02-29" on Feb 28 / Mar 1 of
-  non-leap years), shared by all birthday campaigns of the run;
-* inactivity: one Query of ``by-last-active`` for the day ``days`` before;
-* holiday: the planner only decides which countries have a greeted holiday on the date and
-  sends one task per (country, shard) to the plan queue; plan workers Query ``by-country``
-  for their shard in parallel, so no single Lambda reads a whole country.
-
-Order-triggered occasions (replenishment, surveys) are planned from the Orders stream with
-the same :func:`plan_occurrence`.
+The planner knows no occasion by name: it asks the registered occasion of each campaign for
+its partitions of a day and the candidates of each partition (an index Query, never a Scan).
+Occasions that fan out (holidays: one partition per country shard) are planned by plan
+workers from the plan queue, in parallel. Order-triggered occasions are planned from the
+Orders stream (:func:`plan_order_change`) with the same :func:`plan_occurrence`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from lifecycle.campaigns.model import (
-    BirthdayOccasion,
-    Campaign,
-    HolidayOccasion,
-    InactivityOccasion,
-    ReplenishmentOccasion,
-    SurveyOccasion,
-)
+from lifecycle.campaigns.model import Campaign
 from lifecycle.campaigns.repository import active_campaigns, advance_cursor, load_campaign
 from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import Settings
-from lifecycle.occasions import Occurrence, birthday, holiday, inactivity
-from lifecycle.occasions import orders as order_occasions
+from lifecycle.occasions.base import Occurrence, Reader
+from lifecycle.occasions.orders import became_delivered
+from lifecycle.occasions.registry import occasion_for, types
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.offers import coupon_code, valid_until
+from lifecycle.rules.orders import Order
 from lifecycle.rules.records import is_valid_timezone
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
-from lifecycle.store.customers import (
-    customers_in_country_shard,
-    customers_last_active_on,
-    customers_with_birthday,
-    get_customer,
-)
+from lifecycle.store.customers import get_customer, read_index
 
 NOT_IN_AUDIENCE = "not_in_audience"
 MISSED_SEND_WINDOW = "missed_send_window"
@@ -199,72 +183,11 @@ class _Writer:
                 self.report.existing += 1
 
 
-def holiday_hits(spec: HolidayOccasion, day: date, country: str) -> list[holiday.HolidayHit]:
-    return holiday.holidays_on(
-        day,
-        country,
-        spec.holidays,
-        [c.model_dump() for c in spec.custom],
-        [entry.model_dump() for entry in spec.lunar],
-    )
-
-
-def holiday_occurrence(hit: holiday.HolidayHit) -> Occurrence:
-    return Occurrence(
-        key=hit.date.isoformat(),
-        local_date=hit.date,
-        context={
-            "type": "holiday",
-            "date": hit.date.isoformat(),
-            "name": hit.name,
-            "country": hit.country,
-            "source": hit.source,
-        },
-    )
-
-
-Reader = Callable[[str, str], list[dict[str, Any]]]
-INDEX_READERS: dict[str, Callable[[str], Iterable[dict[str, Any]]]] = {
-    "by-birthday": customers_with_birthday,
-    "by-last-active": customers_last_active_on,
-    "by-country": customers_in_country_shard,
-}
-
-
-def read_index(index: str, value: str) -> list[dict[str, Any]]:
-    """Customers under one key of one customer index (a Query, never a Scan)."""
-    return list(INDEX_READERS[index](value))
-
-
-def indexed_candidates(
-    spec: BirthdayOccasion | InactivityOccasion, day: date, read: Reader
+def candidates(
+    campaign: Campaign, day: date, partition: str, read: Reader
 ) -> Iterator[tuple[dict[str, Any], Occurrence]]:
-    """Customers with a birthday or inactivity occurrence on local ``day``."""
-    if isinstance(spec, BirthdayOccasion):
-        for month_day in birthday.month_days_for(day, spec.feb29):
-            for customer in read("by-birthday", month_day):
-                occurrence = birthday.occurrence(customer["birthday"], day, spec.feb29)
-                if occurrence:
-                    yield customer, occurrence
-        return
-    anchor = inactivity.anchor_day(day, spec.days).isoformat()
-    for customer in read("by-last-active", anchor):
-        occurrence = inactivity.occurrence(customer, day, spec.days)
-        if occurrence:
-            yield customer, occurrence
-
-
-def holiday_shard_candidates(
-    spec: HolidayOccasion, day: date, country: str, shard: int, read: Reader
-) -> Iterator[tuple[dict[str, Any], Occurrence]]:
-    """Customers of one country shard greeted on ``day`` (nothing read without a holiday)."""
-    hits = holiday_hits(spec, day, country)
-    if not hits:
-        return
-    occurrence = holiday_occurrence(hits[0])  # several on one day: one greeting, the first
-    for customer in read("by-country", f"{country}#{shard}"):
-        if customer.get("country") == country:
-            yield customer, occurrence
+    """Customers with an occurrence of ``campaign``'s occasion on local ``day``."""
+    return occasion_for(campaign.occasion).candidates(campaign.occasion, day, partition, read)
 
 
 def plan_dated(
@@ -292,60 +215,52 @@ def plan_dated(
         return cache[index, value]
 
     if campaigns is None:
-        campaigns = [
-            entry
-            for kind in ("birthday", "holiday", "inactivity")
-            for entry in active_campaigns(kind)
-        ]
+        campaigns = [entry for kind in types("date") for entry in active_campaigns(kind)]
     for campaign, cursor in campaigns:
         dates = dates_to_plan(cursor, now, settings.ahead_days)
         report.dates[campaign.campaign_id] = [d.isoformat() for d in dates]
         first = cursor is None
-        spec = campaign.occasion
+        occasion = occasion_for(campaign.occasion)
         for local_date in dates:
-            if isinstance(spec, BirthdayOccasion | InactivityOccasion):
-                for customer, occurrence in indexed_candidates(spec, local_date, read):
-                    writer.plan(campaign, customer, occurrence, first_planning=first)
-            elif isinstance(spec, HolidayOccasion):
-                tasks = [
-                    {
-                        "campaign_id": campaign.campaign_id,
-                        "country": country,
-                        "date": local_date.isoformat(),
-                        "shard": shard,
-                        "first_planning": first,
-                    }
-                    for country in spec.countries
-                    if holiday_hits(spec, local_date, country)
-                    for shard in range(settings.country_shards)
-                ]
-                report.tasks += len(tasks)
-                if send_tasks is not None:
-                    if tasks:
-                        send_tasks(tasks)
-                else:
-                    for task in tasks:
-                        report.merge(plan_holiday_task(task, now, key, settings, campaign))
+            partitions = occasion.partitions(campaign.occasion, local_date, settings.country_shards)
+            if not occasion.fans_out():
+                for partition in partitions:
+                    for customer, found in candidates(campaign, local_date, partition, read):
+                        writer.plan(campaign, customer, found, first_planning=first)
+                continue
+            tasks = [
+                {
+                    "campaign_id": campaign.campaign_id,
+                    "date": local_date.isoformat(),
+                    "partition": partition,
+                    "first_planning": first,
+                }
+                for partition in partitions
+            ]
+            report.tasks += len(tasks)
+            if send_tasks is not None:
+                if tasks:
+                    send_tasks(tasks)
+            else:
+                for task in tasks:
+                    report.merge(plan_task(task, now, key, settings, campaign))
         if dates and not advance_cursor(campaign.campaign_id, dates[-1], cursor):
             logger.warning("planning cursor moved concurrently", campaign_id=campaign.campaign_id)
     return report
 
 
-def plan_holiday_task(
+def plan_task(
     task: dict[str, Any],
     now: datetime,
     key: bytes,
     settings: PlanSettings,
     campaign: Campaign | None = None,
 ) -> PlanReport:
-    """Plan one (campaign, country, shard, date) holiday task; safe to run twice."""
+    """Plan one (campaign, date, partition) fan-out task; safe to run twice."""
     report = PlanReport()
     writer = _Writer(now, key, settings, report)
     campaign = campaign or load_campaign(str(task["campaign_id"]))
     if campaign is None or campaign.status != "active":
-        return report
-    spec = campaign.occasion
-    if not isinstance(spec, HolidayOccasion):
         return report
 
     def read(index: str, value: str) -> list[dict[str, Any]]:
@@ -354,45 +269,39 @@ def plan_holiday_task(
         return customers
 
     day = date.fromisoformat(str(task["date"]))
-    for customer, occurrence in holiday_shard_candidates(
-        spec, day, str(task["country"]), int(task["shard"]), read
-    ):
-        writer.plan(campaign, customer, occurrence, first_planning=bool(task.get("first_planning")))
+    for customer, found in candidates(campaign, day, str(task["partition"]), read):
+        writer.plan(campaign, customer, found, first_planning=bool(task.get("first_planning")))
     return report
 
 
 def parse_task(body: str) -> dict[str, Any]:
-    """Validate a plan-queue message body."""
+    """Validate a plan-queue message body (raises ValueError naming the problem)."""
     task = json.loads(body)
     if not isinstance(task, dict):
         raise ValueError("plan task must be an object")
-    for name in ("campaign_id", "country", "date", "shard"):
-        if name not in task:
-            raise ValueError(f"plan task lacks {name}")
-    date.fromisoformat(str(task["date"]))
+    for name in ("campaign_id", "date", "partition"):
+        if not isinstance(task.get(name), str):
+            raise ValueError(f"plan task lacks {name} (a string)")
+    date.fromisoformat(task["date"])
     return task
 
 
 def plan_order_change(
-    old: order_occasions.Order | None,
-    new: order_occasions.Order | None,
+    old: Order | None,
+    new: Order | None,
     now: datetime,
     key: bytes,
     settings: PlanSettings,
     *,
     campaigns: list[Campaign] | None = None,
 ) -> PlanReport:
-    """Orders stream: an order that became ``delivered`` starts replenishment and surveys."""
+    """Orders stream: an order that became ``delivered`` starts order-triggered occasions."""
     report = PlanReport()
     writer = _Writer(now, key, settings, report)
-    if new is None or not order_occasions.became_delivered(old, new):
+    if new is None or not became_delivered(old, new):
         return report
     if campaigns is None:
-        campaigns = [
-            c
-            for kind in ("replenishment", "post_purchase_survey")
-            for c, _ in active_campaigns(kind)
-        ]
+        campaigns = [c for kind in types("order") for c, _ in active_campaigns(kind)]
     if not campaigns:
         return report
     customer = get_customer(new.customer_id)
@@ -402,15 +311,9 @@ def plan_order_change(
         return report
     for campaign in campaigns:
         tz = customer_timezone(customer, campaign)
-        spec = campaign.occasion
-        occurrence: Occurrence | None = None
-        if isinstance(spec, ReplenishmentOccasion):
-            occurrence = order_occasions.replenishment(new, tz, spec.days_after_purchase, spec.skus)
-        elif isinstance(spec, SurveyOccasion):
-            occurrence = order_occasions.survey(new, tz, spec.delay_days, spec.kind)
-        if occurrence is None:
-            continue
-        writer.plan(campaign, customer, occurrence, first_planning=False)
+        found = occasion_for(campaign.occasion).from_order(campaign.occasion, new, tz)
+        if found is not None:
+            writer.plan(campaign, customer, found, first_planning=False)
     return report
 
 

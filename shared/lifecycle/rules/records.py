@@ -39,8 +39,11 @@ KNOWN_FIELDS = frozenset(
         "created_at",
         "last_active_at",
         "attributes",
+        "dates",
     }
 )
+DATE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_DATES = 20
 
 
 class RecordError(ValueError):
@@ -77,6 +80,7 @@ class CustomerRecord(BaseModel):
     created_at: datetime | None = None
     last_active_at: datetime | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    dates: dict[str, str] = Field(default_factory=dict)  # name -> YYYY-MM-DD
     unknown_fields: list[str] = Field(default_factory=list)
 
     @property
@@ -223,6 +227,38 @@ def _attributes(value: object) -> dict[str, Any]:
     return dict(value)
 
 
+class SubfieldError(ValueError):
+    """A problem in one entry of an object field (reported as ``field.entry``)."""
+
+    def __init__(self, entry: str, message: str) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
+def _dates(value: object) -> dict[str, str]:
+    """Named dates: ``{"signup": "2024-02-29"}``, each a real calendar day."""
+    if not isinstance(value, dict):
+        raise ValueError('must be an object such as {"signup": "2024-02-29"}')
+    if len(value) > MAX_DATES:
+        raise ValueError(f"more than {MAX_DATES} dates")
+    dates: dict[str, str] = {}
+    for name, day in value.items():
+        if not DATE_NAME_RE.match(name):
+            raise SubfieldError(
+                str(name)[:40], "names are 1-40 characters a-z, 0-9 and _, starting with a letter"
+            )
+        if not isinstance(day, str) or not FULL_DATE_RE.match(day):
+            raise SubfieldError(name, f"{day!r} is not a date YYYY-MM-DD")
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise SubfieldError(name, f"{day} is not a valid date") from None
+        if not 1900 <= parsed.year <= 2199:
+            raise SubfieldError(name, f"{day} is outside 1900-2199")
+        dates[name] = day
+    return dates
+
+
 _FIELD_PARSERS: dict[str, Any] = {
     "email": normalize_email,
     "phone": normalize_phone,
@@ -236,6 +272,7 @@ _FIELD_PARSERS: dict[str, Any] = {
     "created_at": parse_instant,
     "last_active_at": parse_instant,
     "attributes": _attributes,
+    "dates": _dates,
 }
 
 
@@ -264,6 +301,8 @@ def parse_customer(raw: object) -> CustomerRecord:
             continue
         try:
             values[field] = parser(value)
+        except SubfieldError as exc:
+            raise RecordError(f"{field}.{exc.entry}: {exc}", customer_id) from None
         except ValueError as exc:
             raise RecordError(f"{field}: {exc}", customer_id) from None
     values["unknown_fields"] = sorted(key for key in raw if key not in KNOWN_FIELDS)

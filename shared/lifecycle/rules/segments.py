@@ -32,9 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lifecycle.core.clock import parse_utc, utc_iso
-from lifecycle.occasions.orders import Order
-from lifecycle.store.customers import store_rfm
-from lifecycle.store.orders import all_orders
+from lifecycle.rules.orders import Order
 
 WINDOW_DAYS = 365
 RFM_MAX_AGE_DAYS = 8  # the job runs daily; older scores belong to customers without orders
@@ -128,14 +126,3 @@ def audience_view(customer: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     if customer.get("nps_group"):
         view["nps_group"] = customer["nps_group"]
     return view
-
-
-def run_rfm_job(now: datetime) -> dict[str, int]:
-    """Score every customer who ordered in the last 365 days and store it on the customer."""
-    summary = summarize(all_orders(utc_iso(now - timedelta(days=WINDOW_DAYS))), now)
-    scores = rfm_scores(summary, now)
-    stored = sum(1 for customer, rfm in scores.items() if store_rfm(customer, rfm))
-    counts = {segment: 0 for segment in SEGMENTS}
-    for rfm in scores.values():
-        counts[rfm["segment"]] += 1
-    return {"customers_scored": stored, **counts}

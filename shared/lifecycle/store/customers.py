@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.core.clock import utc_iso
 from lifecycle.rules.records import is_valid_timezone
+from lifecycle.store.dates import customer_ids_with_date
 from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel
 
@@ -31,14 +32,6 @@ def last_active_day_key(last_active_at: datetime, timezone: str | None) -> str:
     return last_active_at.astimezone(zone).date().isoformat()
 
 
-def inactivity_anchor(customer: dict[str, Any]) -> date | None:
-    if not customer.get("last_active_at"):
-        return None
-    return date.fromisoformat(
-        last_active_day_key(parse_utc(customer["last_active_at"]), customer.get("timezone"))
-    )
-
-
 def to_dict(model: CustomerModel) -> dict[str, Any]:
     return {
         "customer_id": model.customer_id,
@@ -50,6 +43,7 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         "timezone": model.timezone,
         "country": model.country,
         "birthday": model.birthday,
+        "dates": dict(model.dates.as_dict()) if model.dates else {},
         "consent": {
             "email": bool(model.consent.email) if model.consent else False,
             "sms": bool(model.consent.sms) if model.consent else False,
@@ -62,6 +56,32 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         "nps_group": model.nps_group,
         "attributes": model.attributes or {},
     }
+
+
+def customers_by_ids(customer_ids: list[str]) -> list[dict[str, Any]]:
+    """The customers with these ids that exist (BatchGetItem, 100 keys a request)."""
+    return [to_dict(model) for model in CustomerModel.batch_get(customer_ids)]
+
+
+def customers_with_date(key: str) -> list[dict[str, Any]]:
+    """Customers under one key of the named-dates index: ``name|MM-DD|on|YYYY-MM-DD`` or
+    ``name|MM-DD|before|YYYY-MM-DD`` (the date occasion builds these keys)."""
+    name, month_day, mode, bound = key.split("|")
+    ids = list(
+        customer_ids_with_date(
+            name,
+            month_day,
+            on=bound if mode == "on" else None,
+            before=bound if mode == "before" else None,
+        )
+    )
+    return sorted(customers_by_ids(ids), key=lambda c: str(c["customer_id"])) if ids else []
+
+
+def scan_customers() -> Iterator[dict[str, Any]]:
+    """Every customer (a Scan: only for estimates over small and medium tables)."""
+    for model in CustomerModel.scan():
+        yield to_dict(model)
 
 
 def get_customer(customer_id: str) -> dict[str, Any] | None:
@@ -198,3 +218,20 @@ def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, surve
             return False  # throttled, or no such customer
         raise
     return True
+
+
+INDEX_READERS: dict[str, Callable[[str], Iterable[dict[str, Any]]]] = {
+    "by-birthday": customers_with_birthday,
+    "by-last-active": customers_last_active_on,
+    "by-country": customers_in_country_shard,
+    "by-anniversary": customers_with_date,
+}
+
+
+def read_index(index: str, value: str) -> list[dict[str, Any]]:
+    """Customers under one key of one customer index (a Query, never a Scan)."""
+    try:
+        reader = INDEX_READERS[index]
+    except KeyError:
+        raise ValueError(f"no customer index {index!r}") from None
+    return list(reader(value))

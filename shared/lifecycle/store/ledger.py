@@ -15,6 +15,7 @@ Status machine::
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,10 @@ FINAL_STATUSES = frozenset({SENT, SKIPPED, FAILED})
 OUTCOME_UNKNOWN = "outcome_unknown"
 
 
+Delivery = DeliveryModel
+"""A ledger item, as the layers above the store see it."""
+
+
 class LedgerConflictError(RuntimeError):
     """The item changed under us (another worker holds it)."""
 
@@ -46,6 +51,11 @@ def delivery_id(campaign_id: str, customer_id: str, occurrence: str, channel: st
     Campaign and customer ids never contain '#', so the key is unambiguous.
     """
     return f"{campaign_id}#{customer_id}#{occurrence}#{channel}"
+
+
+def occurrence_id(item_id: str) -> str:
+    """The delivery id without the channel: one per (campaign, customer, occurrence)."""
+    return item_id.rsplit("#", 1)[0]
 
 
 def due_shard(delivery: str, shards: int) -> str:
@@ -105,6 +115,69 @@ def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) 
             return False
         raise
     return True
+
+
+def transient(planned: PlannedDelivery) -> DeliveryModel:
+    """A ledger item that is never saved (dry runs compose messages from it)."""
+    return DeliveryModel(
+        delivery_id=planned.delivery_id,
+        campaign_id=planned.campaign_id,
+        customer_id=planned.customer_id,
+        occurrence=planned.occurrence,
+        occasion=planned.occasion,
+        channel=planned.channel,
+        status=QUEUED,
+        deliver_at=utc_iso(planned.deliver_at),
+        local_send_time=planned.local_send_time.isoformat(),
+        timezone=planned.timezone,
+        coupon_code=planned.coupon_code,
+        offer_valid_until=planned.offer_valid_until,
+        context=planned.context,
+        created_at=utc_iso(planned.deliver_at),
+        updated_at=utc_iso(planned.deliver_at),
+        history=[],
+    )
+
+
+def record_test_send(
+    item_id: str,
+    *,
+    campaign_id: str,
+    customer_id: str,
+    occasion: str,
+    channel: str,
+    now: datetime,
+    provider_message_id: str,
+) -> None:
+    """Record a test send (``test`` items are left out of statistics)."""
+    DeliveryModel(
+        delivery_id=item_id,
+        campaign_id=campaign_id,
+        customer_id=customer_id,
+        occurrence=f"test-{utc_iso(now)}",
+        occasion=occasion,
+        channel=channel,
+        status=SENT,
+        deliver_at=utc_iso(now),
+        local_send_time=now.isoformat(),
+        timezone="UTC",
+        created_at=utc_iso(now),
+        updated_at=utc_iso(now),
+        sent_at=utc_iso(now),
+        provider_message_id=provider_message_id,
+        test=True,
+        history=[HistoryEntry(at=utc_iso(now), status=SENT, reason="test")],
+    ).save()
+
+
+def by_campaign(campaign_id: str) -> Iterator[DeliveryModel]:
+    """Every ledger item of a campaign (a Query on ``by-campaign``)."""
+    return iter(DeliveryModel.by_campaign.query(campaign_id))
+
+
+def by_customer(customer_id: str) -> Iterator[DeliveryModel]:
+    """Every ledger item of a customer (a Query on ``by-customer``)."""
+    return iter(DeliveryModel.by_customer.query(customer_id))
 
 
 def get(item_id: str) -> DeliveryModel | None:

@@ -95,6 +95,7 @@ class CustomerModel(Model):
     country_shard = UnicodeAttribute(null=True)
     last_survey_at = UnicodeAttribute(null=True)
     last_survey_id = UnicodeAttribute(null=True)
+    dates = MapAttribute[str, Any](null=True)  # name -> YYYY-MM-DD
     rfm = JSONAttribute(null=True)  # written by the RFM job (lifecycle.rules.segments)
     nps_group = UnicodeAttribute(null=True)  # from the latest NPS answer
     attributes = JSONAttribute(null=True)
@@ -103,6 +104,32 @@ class CustomerModel(Model):
     by_birthday = BirthdayIndex()
     by_country = CountryIndex()
     by_last_active = LastActiveIndex()
+
+
+class AnniversaryIndex(GlobalSecondaryIndex["CustomerDateModel"]):
+    """Named dates by ``name#MM-DD`` and full date (the "date" occasion's candidates)."""
+
+    class Meta:
+        index_name = "by-anniversary"
+        projection = KeysOnlyProjection()
+
+    anniversary_key = UnicodeAttribute(hash_key=True)
+    date = UnicodeAttribute(range_key=True)
+
+
+class CustomerDateModel(Model):
+    """One named date of one customer (``dates`` of the customer record)."""
+
+    class Meta:
+        table_name = _table("DATES_TABLE", "CustomerDates")
+        region = _region()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(range_key=True)
+    date = UnicodeAttribute()
+    anniversary_key = UnicodeAttribute()
+
+    by_anniversary = AnniversaryIndex()
 
 
 class CampaignModel(Model):
@@ -277,6 +304,7 @@ class SurveyResponseModel(Model):
 ALL_MODELS: tuple[type[Model], ...] = (
     CustomerModel,
     CampaignModel,
+    CustomerDateModel,
     DeliveryModel,
     OrderModel,
     SurveyResponseModel,
@@ -284,6 +312,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
 _TABLE_ENV = {
     CustomerModel: "CUSTOMERS_TABLE",
     CampaignModel: "CAMPAIGNS_TABLE",
+    CustomerDateModel: "DATES_TABLE",
     DeliveryModel: "DELIVERIES_TABLE",
     OrderModel: "ORDERS_TABLE",
     SurveyResponseModel: "RESPONSES_TABLE",

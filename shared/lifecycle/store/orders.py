@@ -9,8 +9,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from pynamodb.exceptions import DoesNotExist
 
-from lifecycle.occasions.orders import Order
+from lifecycle.rules.orders import Order
 from lifecycle.store.models import OrderModel
+
+__all__ = ["Order", "all_orders", "from_stream_image", "get_order", "orders_since"]
 
 _deserializer = TypeDeserializer()
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
+
+from lifecycle.messages.channels.base import Message, ProviderError, Providers, Rendered
+from lifecycle.rules.templates import render_email
+
+__all__ = ["EMAIL", "OutgoingEmail", "ProviderError", "build_mime", "send_email"]
 
 # SES errors that will not succeed on retry: the message is marked failed, never resent.
 PERMANENT_ERRORS = frozenset(
@@ -23,14 +29,6 @@ PERMANENT_ERRORS = frozenset(
         "NotFoundException",
     }
 )
-
-
-class ProviderError(RuntimeError):
-    """The provider did not accept the message. ``permanent`` says whether to retry."""
-
-    def __init__(self, message: str, *, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -103,3 +101,50 @@ def _tag(value: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "_" for ch in value)[
         :256
     ]
+
+
+class Email:
+    """The e-mail channel: subject, text and HTML; no provider opt-out list (links instead)."""
+
+    name: ClassVar[str] = "email"
+    address_field: ClassVar[str] = "email"
+
+    def render(
+        self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any
+    ) -> Rendered:
+        mail = render_email(content, locale, context)
+        return Rendered(
+            channel=self.name,
+            locale=mail.locale,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+        )
+
+    def over_limit(self, rendered: Rendered, max_segments: int) -> str | None:
+        return None
+
+    def opted_out(self, providers: Providers, address: str) -> bool:
+        return False
+
+    def send(self, providers: Providers, message: Message) -> str:
+        rendered = message.rendered
+        mail = OutgoingEmail(
+            sender=message.sender,
+            to=message.to,
+            to_name=message.to_name,
+            subject=rendered.subject or "",
+            text=rendered.text,
+            html=rendered.html,
+            local_date=message.local_date,
+            unsubscribe_url=message.unsubscribe_url,
+            delivery_id=message.delivery_id,
+            campaign_id=message.campaign_id,
+            customer_id=message.customer_id,
+            occasion=message.occasion,
+            locale=rendered.locale,
+        )
+        return send_email(providers.sesv2, mail, providers.configuration_set)
+
+
+EMAIL = Email()

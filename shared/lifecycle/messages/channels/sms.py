@@ -7,11 +7,13 @@ the unsubscribe on the customer (``unsubscribed.sms``) and skip with reason ``un
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from lifecycle.messages.channels.email import ProviderError
+from lifecycle.messages.channels.base import Message, ProviderError, Providers, Rendered
+from lifecycle.rules.templates import render_sms
 
 PERMANENT_ERRORS = frozenset(
     {"InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"}
@@ -44,3 +46,40 @@ def send_sms(sns: Any, phone: str, text: str, *, transactional: bool = False) ->
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         raise ProviderError(f"SNS {code}", permanent=code in PERMANENT_ERRORS) from exc
     return str(response.get("MessageId", ""))
+
+
+class Sms:
+    """The SMS channel: one text with the opt-out instruction, counted in segments."""
+
+    name: ClassVar[str] = "sms"
+    address_field: ClassVar[str] = "phone"
+
+    def render(
+        self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any
+    ) -> Rendered:
+        texts = {loc: str(parts["text"]) for loc, parts in content.items()}
+        sms = render_sms(texts, locale, context)
+        return Rendered(
+            channel=self.name,
+            locale=sms.locale,
+            text=sms.text,
+            encoding=sms.encoding,
+            segments=sms.segments,
+        )
+
+    def over_limit(self, rendered: Rendered, max_segments: int) -> str | None:
+        segments = rendered.segments or 1
+        if segments > max_segments:
+            return f"{segments} {rendered.encoding} segments (the limit is {max_segments})"
+        return None
+
+    def opted_out(self, providers: Providers, address: str) -> bool:
+        return opted_out(providers.sns, address)
+
+    def send(self, providers: Providers, message: Message) -> str:
+        return send_sms(
+            providers.sns, message.to, message.rendered.text, transactional=message.transactional
+        )
+
+
+SMS = Sms()

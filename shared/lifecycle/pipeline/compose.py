@@ -1,0 +1,154 @@
+"""Composing a message: template variables for one delivery, rendered by its channel.
+
+One composition serves the sender, the dry run, previews and test sends, so what a marketer
+previews is what a customer gets.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lifecycle.campaigns.model import Campaign, offer_context, sample_context
+from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import sign_unsubscribe
+from lifecycle.messages.channels import channel_for
+from lifecycle.messages.channels.base import Message, Rendered
+from lifecycle.occasions.registry import occasion_for
+from lifecycle.store.ledger import Delivery
+
+FAMILY_NAME_FIRST = frozenset({"zh", "ja", "ko", "hu", "vi"})
+
+
+def unsubscribe_url(
+    settings: Settings,
+    key: bytes,
+    *,
+    customer_id: str,
+    channel: str,
+    campaign_id: str,
+    now: datetime,
+    ttl_days: int | None = None,
+) -> str:
+    token = sign_unsubscribe(
+        key,
+        customer_id=customer_id,
+        channel=channel,
+        campaign_id=campaign_id,
+        now=now,
+        ttl_days=settings.unsubscribe_token_ttl_days if ttl_days is None else ttl_days,
+    )
+    return f"{settings.public_base_url}/u/{token}"
+
+
+def template_context(
+    item: Delivery,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    unsubscribe: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The variables a template of ``campaign`` sees for one delivery."""
+    context: dict[str, Any] = {
+        "first_name": customer.get("first_name") or "",
+        "last_name": customer.get("last_name") or "",
+        "customer": {
+            "customer_id": customer["customer_id"],
+            "locale": customer.get("locale") or "",
+            "country": customer.get("country") or "",
+            "timezone": item.timezone,
+        },
+        "campaign": {"id": campaign.campaign_id, "name": campaign.name},
+        "occasion": dict(item.context or {"type": item.occasion}),
+        "unsubscribe_url": unsubscribe,
+    }
+    if campaign.offer:
+        until = item.offer_valid_until or item.local_send_time[:10]
+        context["offer"] = offer_context(
+            campaign.offer, item.coupon_code or "", date.fromisoformat(until)
+        )
+    context.update(extra or {})
+    return context
+
+
+def display_name(first: str | None, last: str | None, locale: str) -> str:
+    """Name for the To: header, in the order the customer's language writes it."""
+    if locale.split("-", maxsplit=1)[0].lower() in FAMILY_NAME_FIRST:
+        joiner = "" if locale.lower().startswith(("zh", "ja")) else " "
+        return joiner.join(part for part in (last, first) if part)
+    return " ".join(part for part in (first, last) if part)
+
+
+def compose(
+    item: Delivery,
+    campaign: Campaign,
+    customer: dict[str, Any],
+    now: datetime,
+    key: bytes,
+    settings: Settings,
+    extra: dict[str, Any] | None = None,
+) -> Message:
+    """The message of one delivery, rendered for the customer's locale on its channel.
+
+    Raises ``RenderError`` when a template fails for this customer.
+    """
+    channel = channel_for(item.channel)
+    url = unsubscribe_url(
+        settings,
+        key,
+        customer_id=item.customer_id,
+        channel=item.channel,
+        campaign_id=campaign.campaign_id,
+        now=now,
+    )
+    context = template_context(item, campaign, customer, url, extra)
+    rendered = channel.render(campaign.content_for(item.channel), customer.get("locale"), context)
+    name = display_name(customer.get("first_name"), customer.get("last_name"), rendered.locale)
+    return Message(
+        rendered=rendered,
+        sender=settings.sender_email,
+        to=str(customer.get(channel.address_field) or ""),
+        to_name=name or None,
+        local_date=now.astimezone(ZoneInfo(item.timezone)),
+        unsubscribe_url=url,
+        delivery_id=item.delivery_id,
+        campaign_id=campaign.campaign_id,
+        customer_id=item.customer_id,
+        occasion=item.occasion,
+        transactional=occasion_for(campaign.occasion).transactional,
+    )
+
+
+def render_sample(
+    campaign: Campaign,
+    customer: dict[str, Any],
+    channel_name: str,
+    key: bytes,
+    settings: Settings,
+    now: datetime,
+) -> Rendered:
+    """``campaign`` rendered for a real ``customer`` with sample occasion data (a preview)."""
+    context = sample_context(campaign)
+    context.update(
+        first_name=customer.get("first_name") or "",
+        last_name=customer.get("last_name") or "",
+        customer={
+            "customer_id": customer["customer_id"],
+            "locale": customer.get("locale") or "",
+            "country": customer.get("country") or "",
+            "timezone": customer.get("timezone") or campaign.default_timezone,
+        },
+        unsubscribe_url=unsubscribe_url(
+            settings,
+            key,
+            customer_id=customer["customer_id"],
+            channel=channel_name,
+            campaign_id=campaign.campaign_id,
+            now=now,
+            ttl_days=1,
+        ),
+    )
+    return channel_for(channel_name).render(
+        campaign.content_for(channel_name), customer.get("locale"), context
+    )
