@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulator.runner import SimulationConfig, dry_run, simulate
+from tests.builders import campaign_doc, email_content
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +59,13 @@ CUSTOMERS = [
     },
 ]
 CAMPAIGNS = [
-    {
-        "campaign_id": "bday",
-        "name": "Birthday",
-        "status": "active",
-        "occasion": {"type": "birthday", "feb29": "mar1"},
-        "channels": ["email", "sms"],
-        "send_at_local": "09:00",
-        "default_timezone": "UTC",
-        "offer": {"percent_off": 15, "valid_days": 10, "code_prefix": "HB"},
-        "content": {
+    campaign_doc(
+        "bday",
+        name="Birthday",
+        occasion={"type": "birthday", "feb29": "mar1"},
+        channels=["email", "sms"],
+        offer={"percent_off": 15, "valid_days": 10, "code_prefix": "HB"},
+        content={
             "email": {
                 "en": {
                     "subject": "Happy birthday {{ first_name }}",
@@ -77,28 +75,22 @@ CAMPAIGNS = [
             },
             "sms": {"en": {"text": "Happy birthday {{ first_name }}: {{ offer.code }}"}},
         },
-    },
-    {
-        "campaign_id": "easter",
-        "name": "Easter",
-        "status": "active",
-        "occasion": {"type": "holiday", "countries": ["DE", "US"], "holidays": ["Easter Monday"]},
-        "channels": ["email"],
-        "send_at_local": "10:00",
-        "default_timezone": "UTC",
-        "content": {"email": {"en": {"subject": "{{ holiday.name }}", "text": "Hi"}}},
-    },
-    {
-        "campaign_id": "miss",
-        "name": "Miss you",
-        "status": "active",
-        "occasion": {"type": "inactivity", "days": 30},
-        "audience": {"attr": "country", "in": ["DE"]},
-        "channels": ["email"],
-        "send_at_local": "18:00",
-        "default_timezone": "UTC",
-        "content": {"email": {"en": {"subject": "We miss you", "text": "{{ occasion.days }}"}}},
-    },
+    ),
+    campaign_doc(
+        "easter",
+        name="Easter",
+        occasion={"type": "holiday", "countries": ["DE", "US"], "holidays": ["Easter Monday"]},
+        send_at_local="10:00",
+        content=email_content("{{ holiday.name }}", "Hi"),
+    ),
+    campaign_doc(
+        "miss",
+        name="Miss you",
+        occasion={"type": "inactivity", "days": 30},
+        audience={"attr": "country", "in": ["DE"]},
+        send_at_local="18:00",
+        content=email_content("We miss you", "{{ occasion.days }}"),
+    ),
 ]
 
 

@@ -12,22 +12,17 @@ from typing import Any
 import pytest
 
 from emulator.runner import InputError, SimulationConfig, simulate
+from tests.builders import birthday_campaign
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def campaign(cid: str, **overrides: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "campaign_id": cid,
-        "name": f"Campaign {cid}",
-        "status": "active",
-        "occasion": {"type": "birthday", "feb29": "feb28"},
-        "channels": ["email"],
-        "send_at_local": "09:00",
-        "default_timezone": "UTC",
-        "offer": {"percent_off": 20, "valid_days": 14, "code_prefix": "BDAY"},
-        "content": {
+    doc = birthday_campaign(
+        cid,
+        name=f"Campaign {cid}",
+        content={
             "email": {
                 "en": {
                     "subject": "Happy birthday, {{ first_name or 'friend' }}!",
@@ -41,7 +36,7 @@ def campaign(cid: str, **overrides: Any) -> dict[str, Any]:
                 },
             }
         },
-    }
+    )
     doc.update(overrides)
     return doc
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from emulator.runner import SimulationConfig, simulate
+from tests.builders import campaign_doc, email_content
 
 pytestmark = pytest.mark.e2e
 
@@ -76,26 +77,24 @@ def test_given_lunar_year_and_dst_when_holidays_simulated_then_greeted_once_on_t
         _customer("us", "US", "America/New_York", "en-US"),
         _customer("nocountry", "US", "UTC", "en") | {"country": None},
     ]
-    campaign = {
-        "campaign_id": "greetings",
-        "name": "Greetings",
-        "status": "active",
-        "occasion": {
+    campaign = campaign_doc(
+        "greetings",
+        name="Greetings",
+        occasion={
             "type": "holiday",
             "countries": ["CN", "DE"],
             "holidays": ["Chinese New Year (Spring Festival)", "Easter Monday"],
         },
-        "channels": ["email", "sms"],
-        "send_at_local": "10:00",
-        "default_timezone": "UTC",
-        "content": {
+        channels=["email", "sms"],
+        send_at_local="10:00",
+        content={
             "email": {
                 "en": {"subject": "Happy {{ holiday.name }}!", "text": "Best wishes."},
                 "zh-CN": {"subject": "{{ holiday.name }}快乐！", "text": "祝福您。"},
             },
             "sms": {"zh-CN": {"text": "{{ holiday.name }}快乐！"}},
         },
-    }
+    )
     lunar, _ = _run(tmp_path, "lunar", customers, [campaign], "2028-01-24", 6)
     got = sorted((m["customer_id"], m["channel"], m["local_time"], m["subject"]) for m in lunar)
     assert got == [
@@ -112,50 +111,31 @@ def test_given_lunar_year_and_dst_when_holidays_simulated_then_greeted_once_on_t
 
 
 SHOP_CAMPAIGNS: list[dict[str, Any]] = [
-    {
-        "campaign_id": "miss-you",
-        "name": "We miss you",
-        "status": "active",
-        "occasion": {"type": "inactivity", "days": 30},
-        "channels": ["email"],
-        "send_at_local": "18:00",
-        "default_timezone": "UTC",
-        "content": {
-            "email": {"en": {"subject": "We miss you", "text": "{{ occasion.days }} days"}}
-        },
-    },
-    {
-        "campaign_id": "restock",
-        "name": "Restock",
-        "status": "active",
-        "occasion": {"type": "replenishment", "days_after_purchase": 10, "skus": ["COFFEE-1KG"]},
-        "channels": ["email"],
-        "send_at_local": "09:00",
-        "default_timezone": "UTC",
-        "content": {
-            "email": {
-                "en": {
-                    "subject": "Restock {{ product.name }}?",
-                    "text": "Order {{ order.order_id }}",
-                }
-            }
-        },
-    },
-    {
-        "campaign_id": "nps",
-        "name": "NPS",
-        "status": "active",
-        "occasion": {
+    campaign_doc(
+        "miss-you",
+        name="We miss you",
+        occasion={"type": "inactivity", "days": 30},
+        send_at_local="18:00",
+        content=email_content("We miss you", "{{ occasion.days }} days"),
+    ),
+    campaign_doc(
+        "restock",
+        name="Restock",
+        occasion={"type": "replenishment", "days_after_purchase": 10, "skus": ["COFFEE-1KG"]},
+        content=email_content("Restock {{ product.name }}?", "Order {{ order.order_id }}"),
+    ),
+    campaign_doc(
+        "nps",
+        name="NPS",
+        occasion={
             "type": "post_purchase_survey",
             "delay_days": 3,
             "kind": "nps",
             "throttle_days": 30,
         },
-        "channels": ["email"],
-        "send_at_local": "11:00",
-        "default_timezone": "UTC",
-        "content": {"email": {"en": {"subject": "How did we do?", "text": "{{ survey_url }}"}}},
-    },
+        send_at_local="11:00",
+        content=email_content("How did we do?", "{{ survey_url }}"),
+    ),
 ]
 SHOP_CUSTOMERS = [
     _customer("a", "DE", "Europe/Berlin", "de-DE", last_active_at="2027-01-01T12:00:00Z"),

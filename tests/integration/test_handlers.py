@@ -16,20 +16,16 @@ from lifecycle.core.tokens import sign_unsubscribe
 from lifecycle.features.importer import import_campaigns, import_customers
 from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer
+from tests.builders import campaign_doc, customer_doc, email_content
 from tests.events import load_event
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
-CAMPAIGN = {
-    "campaign_id": "bday-2027",
-    "name": "Birthday",
-    "status": "active",
-    "occasion": {"type": "birthday"},
-    "channels": ["email"],
-    "send_at_local": "09:00",
-    "default_timezone": "UTC",
-    "content": {"email": {"en": {"subject": "Happy birthday!", "text": "Hi {{ first_name }}"}}},
-}
+CAMPAIGN = campaign_doc(
+    "bday-2027",
+    name="Birthday",
+    content=email_content("Happy birthday!", "Hi {{ first_name }}"),
+)
 
 
 def _stored(customer_id: str) -> dict[str, Any]:
@@ -50,14 +46,7 @@ def ctx(name: str) -> FakeLambdaContext:
 def world(aws, clock):
     import_campaigns(json.dumps([CAMPAIGN]), "campaigns.json", T0)
     customers = [
-        {
-            "customer_id": cid,
-            "email": f"{cid}@example.com",
-            "birthday": "1990-03-14",
-            "timezone": "UTC",
-            "consent": {"email": True},
-        }
-        for cid in ("c-001", "c-002")
+        customer_doc(cid, birthday="1990-03-14", timezone="UTC") for cid in ("c-001", "c-002")
     ]
     import_customers([json.dumps(c) for c in customers], "customers.jsonl", T0)
     return aws

@@ -28,6 +28,7 @@ from lifecycle.store.customers import (
     store_rfm,
 )
 from lifecycle.store.models import CustomerModel, DeliveryModel
+from tests.builders import customer_doc
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -53,13 +54,12 @@ def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
 
 @pytest.fixture
 def customer(aws: Any) -> str:
-    record = {
-        "customer_id": "c-1",
-        "email": "c-1@example.com",
-        "timezone": "UTC",
-        "consent": {"email": True, "sms": False},
-        "last_active_at": "2027-02-01T10:00:00Z",
-    }
+    record = customer_doc(
+        "c-1",
+        timezone="UTC",
+        consent={"email": True, "sms": False},
+        last_active_at="2027-02-01T10:00:00Z",
+    )
     assert not import_customers([json.dumps(record)], "customers.jsonl", T0).rejected
     return "c-1"
 

@@ -1,0 +1,57 @@
+"""Builders for the campaign and customer documents tests feed to the importer and runner.
+
+Each returns a new plain dict (the JSON a marketer or a customer file would give); keyword
+arguments replace top-level fields, so a test states only what matters to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def email_content(subject: str, text: str, locale: str = "en") -> dict[str, Any]:
+    """``content`` with one e-mail template."""
+    return {"email": {locale: {"subject": subject, "text": text}}}
+
+
+def campaign_doc(campaign_id: str = "camp", **overrides: Any) -> dict[str, Any]:
+    """An active birthday campaign: one English e-mail at 09:00, UTC by default."""
+    doc: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "name": campaign_id,
+        "status": "active",
+        "occasion": {"type": "birthday"},
+        "channels": ["email"],
+        "send_at_local": "09:00",
+        "default_timezone": "UTC",
+        "content": email_content("Hi", "Hello"),
+    }
+    doc.update(overrides)
+    return doc
+
+
+def birthday_campaign(campaign_id: str = "bday-2027", **overrides: Any) -> dict[str, Any]:
+    """:func:`campaign_doc` with Feb 29 -> Feb 28 and a 20% coupon valid 14 days."""
+    doc = campaign_doc(
+        campaign_id,
+        name="Birthday 20% off",
+        occasion={"type": "birthday", "feb29": "feb28"},
+        offer={"percent_off": 20, "valid_days": 14, "code_prefix": "BDAY"},
+        content=email_content(
+            "Happy birthday, {{ first_name }}!",
+            "{{ offer.percent_off }}% off with {{ offer.code }}",
+        ),
+    )
+    doc.update(overrides)
+    return doc
+
+
+def customer_doc(customer_id: str, **overrides: Any) -> dict[str, Any]:
+    """A customer record with an e-mail address and e-mail consent (nothing else)."""
+    record: dict[str, Any] = {
+        "customer_id": customer_id,
+        "email": f"{customer_id}@example.com",
+        "consent": {"email": True},
+    }
+    record.update(overrides)
+    return record
