@@ -14,16 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
-
-from lifecycle.core.clock import utc_iso
+from lifecycle.messages.channels import CHANNELS
 from lifecycle.store import ledger
+from lifecycle.store.customers import write_tombstone
 from lifecycle.store.dates import delete_dates
-from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import CustomerModel, DeliveryModel, SurveyResponseModel
+from lifecycle.store.responses import redact_customer_responses
 
 ERASED = "erased"
-CHANNELS = ("email", "sms")
 
 
 @dataclass(frozen=True)
@@ -36,17 +33,9 @@ class ErasureReport:
 
 
 def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
-    stamp = utc_iso(now)
-    found = CustomerModel.count(customer_id) > 0
-    CustomerModel(
-        customer_id=customer_id,
-        consent={"email": False, "sms": False},
-        unsubscribed=dict.fromkeys(CHANNELS, stamp),
-        attributes={"erased_at": stamp},
-        updated_at=stamp,
-    ).save()
+    found = write_tombstone(customer_id, now, tuple(CHANNELS))
     redacted = cancelled = 0
-    for item in DeliveryModel.by_customer.query(customer_id):
+    for item in ledger.by_customer(customer_id):
         full = ledger.get(item.delivery_id)
         if full is None:
             continue
@@ -56,23 +45,7 @@ def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
                 cancelled += 1
             except ledger.LedgerConflictError:
                 pass  # being sent right now: the sender finds the tombstone (unsubscribed)
-        try:
-            full.update(
-                actions=[DeliveryModel.context.remove(), DeliveryModel.error.remove()],
-                condition=DeliveryModel.delivery_id.exists(),
-            )
+        if ledger.redact(full):
             redacted += 1
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
-            continue  # deleted (TTL) since it was read
-    responses = 0
-    for key in SurveyResponseModel.by_customer.query(customer_id):
-        SurveyResponseModel(survey_id=key.survey_id).update(
-            actions=[
-                SurveyResponseModel.comment.remove(),
-                SurveyResponseModel.order_id.remove(),
-            ]
-        )
-        responses += 1
+    responses = redact_customer_responses(customer_id)
     return ErasureReport(found, redacted, cancelled, responses, delete_dates(customer_id))

@@ -17,17 +17,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-
 from lifecycle.campaigns.model import CampaignError, parse_campaign
 from lifecycle.campaigns.repository import save_campaign
-from lifecycle.core.clock import utc_iso
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
-from lifecycle.store.customers import country_shard_key, last_active_day_key
-from lifecycle.store.dates import save_dates
-from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import CustomerModel
+from lifecycle.store.customers import upsert_customer
 
 MAX_LINE_BYTES = 64 * 1024
 
@@ -172,69 +165,6 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if dates:
             record["dates"] = dates
         yield line, record
-
-
-def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int = 16) -> None:
-    """Set every field the record has, remove the ones it lacks; keep unsubscribes.
-
-    Activity recorded by usage events after the file was written is kept: ``last_active_at``
-    only moves forward. Named dates are indexed for the "date" occasion.
-    """
-    _update_customer(record, now, country_shards)
-    save_dates(record.customer_id, record.dates)
-
-
-def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> None:
-    values: dict[str, Any] = {
-        "email": record.email,
-        "phone": record.phone,
-        "first_name": record.first_name,
-        "last_name": record.last_name,
-        "locale": record.locale,
-        "timezone": record.timezone,
-        "country": record.country,
-        "birthday": record.birthday,
-        "birthday_md": record.birthday_month_day,
-        "created_at": utc_iso(record.created_at) if record.created_at else None,
-        "attributes": record.attributes or None,
-        "dates": record.dates or None,
-        "country_shard": (
-            country_shard_key(record.customer_id, record.country, country_shards)
-            if record.country
-            else None
-        ),
-    }
-    actions: list[Action] = [
-        getattr(CustomerModel, name).remove()
-        if value is None
-        else getattr(CustomerModel, name).set(value)
-        for name, value in values.items()
-    ]
-    actions.append(
-        CustomerModel.consent.set({"email": record.consent.email, "sms": record.consent.sms})
-    )
-    actions.append(CustomerModel.updated_at.set(utc_iso(now)))
-    item = CustomerModel(customer_id=record.customer_id)
-    if record.last_active_at is None:
-        item.update(actions=actions)
-        return
-    instant = utc_iso(record.last_active_at)
-    activity: list[Action] = [
-        CustomerModel.last_active_at.set(instant),
-        CustomerModel.last_active_day.set(
-            last_active_day_key(record.last_active_at, record.timezone)
-        ),
-    ]
-    try:
-        item.update(
-            actions=actions + activity,
-            condition=CustomerModel.last_active_at.does_not_exist()
-            | (CustomerModel.last_active_at <= instant),
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        item.update(actions=actions)  # newer activity already recorded: keep it
 
 
 def import_customers(

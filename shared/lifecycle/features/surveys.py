@@ -20,8 +20,6 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
-from pynamodb.exceptions import DoesNotExist
-
 from lifecycle.campaigns.model import Campaign
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
@@ -30,7 +28,7 @@ from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
 from lifecycle.occasions.survey import OCCASION as SURVEY
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
 from lifecycle.store.customers import get_customer, store_nps_group
-from lifecycle.store.models import SurveyResponseModel
+from lifecycle.store.responses import campaign_scores, get_response, save_response
 
 SURVEY_OCCASION = SURVEY.type
 
@@ -161,13 +159,6 @@ def _error(exc: TokenError) -> Page:
     )
 
 
-def _existing(survey_id: str) -> SurveyResponseModel | None:
-    try:
-        return SurveyResponseModel.get(survey_id, consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
 def _form(
     token: str,
     claim: SurveyClaim,
@@ -205,7 +196,7 @@ def survey_page(token: str, key: bytes, now: datetime) -> Page:
         return _error(exc)
     locale = _customer_locale(claim.customer_id)
     texts = _texts(locale)
-    previous = _existing(claim.survey_id)
+    previous = get_response(claim.survey_id)
     return _page(
         200,
         texts["title"],
@@ -213,7 +204,7 @@ def survey_page(token: str, key: bytes, now: datetime) -> Page:
             token,
             claim,
             texts,
-            int(previous.score) if previous else None,
+            previous.score if previous else None,
             previous.comment or "" if previous else "",
         ),
         locale,
@@ -264,8 +255,8 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
             _form(token, claim, texts, None, "", f"{texts['bad_score']} ({exc})"),
             locale,
         )
-    previous = _existing(claim.survey_id)
-    SurveyResponseModel(
+    previous = get_response(claim.survey_id)
+    revision = save_response(
         survey_id=claim.survey_id,
         campaign_id=claim.campaign_id,
         customer_id=claim.customer_id,
@@ -273,13 +264,12 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
         kind=claim.kind,
         score=score,
         comment=comment,
-        answered_at=utc_iso(now),
-        first_answered_at=previous.first_answered_at if previous else utc_iso(now),
-        revisions=int(previous.revisions) + 1 if previous else 1,
-    ).save()
+        now=now,
+        previous=previous,
+    )
     if claim.kind == "nps":
         store_nps_group(claim.customer_id, nps_group(score))
-    was_detractor = previous is not None and is_detractor(claim.kind, int(previous.score))
+    was_detractor = previous is not None and is_detractor(claim.kind, previous.score)
     if is_detractor(claim.kind, score) and not was_detractor and events is not None:
         events.put_events(
             Entries=[
@@ -304,7 +294,7 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
         "survey answered",
         extra={
             "survey_id": claim.survey_id,
-            "revision": int(previous.revisions) + 1 if previous else 1,
+            "revision": revision,
         },
     )
     return _page(200, texts["thanks"], f"<p>{escape(texts['thanks'])}</p>", locale)
@@ -313,8 +303,8 @@ def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any 
 def survey_stats(campaign_id: str) -> dict[str, Any]:
     """Responses, NPS (-100..100) and CSAT mean for one campaign (a Query, no scan)."""
     scores: dict[str, list[int]] = {"nps": [], "csat": []}
-    for response in SurveyResponseModel.by_campaign.query(campaign_id):
-        scores.setdefault(response.kind, []).append(int(response.score))
+    for kind, score in campaign_scores(campaign_id):
+        scores.setdefault(kind, []).append(score)
     nps_scores, csat_scores = scores["nps"], scores["csat"]
     result: dict[str, Any] = {
         "responses": len(nps_scores) + len(csat_scores),

@@ -170,6 +170,23 @@ def record_test_send(
     ).save()
 
 
+def redact(item: DeliveryModel) -> bool:
+    """Remove the occasion context and error text (personal data) from a ledger item.
+
+    False when the item has disappeared (TTL) since it was read.
+    """
+    try:
+        item.update(
+            actions=[DeliveryModel.context.remove(), DeliveryModel.error.remove()],
+            condition=DeliveryModel.delivery_id.exists(),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return False
+    return True
+
+
 def by_campaign(campaign_id: str) -> Iterator[DeliveryModel]:
     """Every ledger item of a campaign (a Query on ``by-campaign``)."""
     return iter(DeliveryModel.by_campaign.query(campaign_id))
