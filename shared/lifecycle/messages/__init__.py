@@ -1,1 +1,1 @@
-"""Messages: channels (e-mail, SMS) and composing a message for one delivery."""
+"""Messages: the delivery channels (e-mail, SMS) behind one protocol."""
