@@ -14,24 +14,30 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
+from lifecycle.campaigns.model import Campaign, CampaignError, FieldError, parse_campaign
 from lifecycle.core.observability import logger
 from lifecycle.store import campaigns as records
 from lifecycle.store.campaigns import CampaignConflictError, advance_cursor
 
 __all__ = [
     "TRANSITIONS",
+    "CampaignArchivedError",
     "CampaignConflictError",
+    "CampaignExistsError",
     "CampaignNotFoundError",
     "CampaignStateError",
     "StoredCampaign",
     "active_campaigns",
     "advance_cursor",
     "change_status",
+    "create_campaign",
     "delete_campaign",
     "get_stored",
+    "list_page",
     "list_stored",
     "load_campaign",
+    "replace_campaign",
+    "require_stored",
     "save_campaign",
 ]
 
@@ -167,3 +173,64 @@ def delete_campaign(campaign_id: str, expected_version: int) -> None:
         records.delete_record(campaign_id, expected_version)
     except CampaignConflictError:
         raise CampaignConflictError(campaign_id, stored.version) from None
+
+
+class CampaignExistsError(CampaignConflictError):
+    """A campaign with this id exists already (create never overwrites)."""
+
+
+class CampaignArchivedError(CampaignStateError):
+    """Archived campaigns are final: they cannot be edited."""
+
+
+def create_campaign(document: Mapping[str, Any], now: datetime) -> StoredCampaign:
+    """Validate and store a new campaign; it always starts as a draft.
+
+    Raises :class:`CampaignError` (by field) and :class:`CampaignExistsError`.
+    """
+    if document.get("status", "draft") != "draft":
+        raise CampaignError(
+            [
+                FieldError(
+                    "status",
+                    "new campaigns start as draft; activate with POST /campaigns/{id}/status",
+                )
+            ]
+        )
+    campaign = parse_campaign({**document, "status": "draft"})
+    try:
+        save_campaign(campaign, now, must_not_exist=True)
+    except CampaignConflictError as exc:
+        raise CampaignExistsError(campaign.campaign_id, exc.current_version) from None
+    return require_stored(campaign.campaign_id)
+
+
+def replace_campaign(
+    campaign_id: str, document: Mapping[str, Any], now: datetime, expected_version: int
+) -> StoredCampaign:
+    """Replace a campaign's document, keeping its id and status (change those elsewhere).
+
+    Raises :class:`CampaignNotFoundError`, :class:`CampaignError` (by field),
+    :class:`CampaignArchivedError` and :class:`CampaignConflictError` (stale version).
+    """
+    stored = require_stored(campaign_id)
+    current = stored.campaign.status
+    if document.get("campaign_id", campaign_id) != campaign_id:
+        raise CampaignError([FieldError("campaign_id", "does not match the URL")])
+    if document.get("status", current) != current:
+        raise CampaignError(
+            [FieldError("status", "change the status with POST /campaigns/{id}/status")]
+        )
+    if current == "archived":
+        raise CampaignArchivedError("archived campaigns cannot change")
+    campaign = parse_campaign({**document, "campaign_id": campaign_id, "status": current})
+    save_campaign(campaign, now, expected_version=expected_version)
+    return require_stored(campaign_id)
+
+
+def list_page(
+    status: str | None, limit: int, after: str | None = None
+) -> tuple[list[StoredCampaign], str | None]:
+    """One page of campaigns (table order) and the id to continue after (``None``: last)."""
+    records_page, last = records.scan_page(status, limit, after)
+    return [s for s in map(_stored, records_page) if s is not None], last

@@ -148,3 +148,21 @@ def advance_cursor(campaign_id: str, planned_through: date, previous: str | None
             return False
         raise
     return True
+
+
+def scan_page(
+    status: str | None, limit: int, after: str | None = None
+) -> tuple[list[CampaignRecord], str | None]:
+    """Up to ``limit`` campaign items in table order, starting after the id ``after``.
+
+    Returns the items and the id to continue after, or ``None`` on the last page. DynamoDB
+    applies the status filter after reading, so the scan reads on until the page is full.
+    """
+    condition = CampaignModel.status == status if status else None
+    start = {"campaign_id": {"S": after}} if after else None
+    page: list[CampaignRecord] = []
+    for model in CampaignModel.scan(condition, last_evaluated_key=start, page_size=limit + 1):
+        if len(page) == limit:
+            return page, page[-1].campaign_id  # one more exists: continue after the last
+        page.append(_record(model))
+    return page, None
