@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,36 +11,65 @@ import pytest
 from emulator.template import FakeLambdaContext, load_handler
 from tests.events import load_event
 
+Api = Callable[..., tuple[int, Any]]
+RawApi = Callable[..., dict[str, Any]]
 
-@pytest.fixture
-def api(aws, clock):
+
+def api_event(
+    name: str,
+    body: Any = ...,
+    headers: dict[str, str] | None = None,
+    campaign_id: str | None = None,
+    customer_id: str | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``events/campaign_api/<name>.json`` changed as asked, still shaped as API Gateway sends
+    it: a header or query value appears in the single- and the multi-value maps alike."""
+    event = load_event(f"campaign_api/{name}.json")
+    if body is not ...:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if campaign_id is not None:
+        event["pathParameters"] = {"campaign_id": campaign_id}
+        event["path"] = event["path"].replace("bday-2027", campaign_id)
+    if customer_id is not None:
+        event["pathParameters"] = {"customer_id": customer_id}
+        event["path"] = event["path"].replace("c-001", customer_id)
+    for key, value in (headers or {}).items():
+        event["headers"][key] = value
+        event["multiValueHeaders"][key] = [value]
+    if query is not None:
+        event["queryStringParameters"] = dict(query) or None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    return event
+
+
+@pytest.fixture(name="raw_api")
+def raw_api_fixture(aws: Any, clock: Any) -> RawApi:
+    """``raw_api(fixture_name, body=..., headers=..., query=...)`` -> the proxy response."""
     handler = load_handler(aws.functions["CampaignApiFunction"])
 
-    def call(
-        name: str,
-        body: Any = ...,
-        headers: dict[str, str] | None = None,
-        campaign_id: str | None = None,
-        customer_id: str | None = None,
-    ) -> tuple[int, Any]:
-        event = load_event(f"campaign_api/{name}.json")
-        if body is not ...:
-            event["body"] = body if isinstance(body, str) else json.dumps(body)
-        if campaign_id is not None:
-            event["pathParameters"] = {"campaign_id": campaign_id}
-            event["path"] = event["path"].replace("bday-2027", campaign_id)
-        if customer_id is not None:
-            event["pathParameters"] = {"customer_id": customer_id}
-            event["path"] = event["path"].replace("c-001", customer_id)
-        event["headers"].update(headers or {})
-        response = handler(event, FakeLambdaContext("CampaignApiFunction"))
+    def call(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = handler(
+            api_event(name, *args, **kwargs), FakeLambdaContext("CampaignApiFunction")
+        )
+        return response
+
+    return call
+
+
+@pytest.fixture(name="api")
+def api_fixture(raw_api: RawApi) -> Api:
+    """``api(fixture_name, body=..., headers=..., query=..., campaign_id=...)`` -> status, JSON."""
+
+    def call(name: str, *args: Any, **kwargs: Any) -> tuple[int, Any]:
+        response = raw_api(name, *args, **kwargs)
         text = response["body"]
         return response["statusCode"], json.loads(text) if text else None
 
     return call
 
 
-def _fixture_body(name: str) -> dict[str, Any]:
+def fixture_body(name: str) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(load_event(f"campaign_api/{name}.json")["body"])
     return body
 
@@ -51,12 +81,13 @@ def test_given_new_campaign_when_created_then_draft_version_1_and_readable(api):
     status, body = api("get")
     assert status == 200 and body["campaign"]["name"] == "Birthday 20% off"
     status, listed = api("list")
-    assert [c["campaign_id"] for c in listed["campaigns"]] == ["bday-2027"]
+    assert [c["campaign_id"] for c in listed["items"]] == ["bday-2027"]
+    assert listed["next_token"] is None
     assert api("create")[0] == 409  # same id again
 
 
 def test_given_invalid_body_when_created_then_field_errors(api):
-    bad = _fixture_body("create")
+    bad = fixture_body("create")
     bad["send_at_local"] = "25:00"
     bad["content"]["email"]["en"]["text"] = "{{ coupon }}"
     status, body = api("create", bad)
@@ -68,7 +99,7 @@ def test_given_invalid_body_when_created_then_field_errors(api):
     assert (status, [e["field"] for e in body["errors"]]) == (422, ["content.email.en.text"])
     assert api("create", "{not json")[0] == 400
     assert api("create", "[1, 2]")[0] == 400
-    active = dict(_fixture_body("create"), status="active")
+    active = dict(fixture_body("create"), status="active")
     status, body = api("create", active)
     assert status == 422 and body["errors"][0]["field"] == "status"
 
@@ -91,7 +122,7 @@ def test_given_versions_when_updating_then_optimistic_concurrency(api):
         "message": "the campaign changed since you read it",
         "current_version": 2,
     }
-    event_body = _fixture_body("update")
+    event_body = fixture_body("update")
     status, _ = api("update", event_body, headers={"If-Match": ""})
     assert status == 428
     renamed = dict(event_body, campaign_id="other")
@@ -220,6 +251,7 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
         "deliveries_redacted": 1,
         "deliveries_cancelled": 0,
         "responses_redacted": 1,
+        "dates_removed": 0,
     }
     response = SurveyResponseModel.get("nps#c-001#o-1")
     kept = response.attribute_values
@@ -302,7 +334,7 @@ def test_given_marketer_when_using_only_the_api_then_campaign_runs_and_results_a
     from datetime import UTC, datetime
 
     assert api("customers_import_csv")[1]["imported"] == 2  # c-101 DE gold, c-102 US
-    campaign = _fixture_body("create")
+    campaign = fixture_body("create")
     campaign["audience"] = {
         "all": [{"attr": "country", "in": ["DE", "US"]}, {"attr": "attributes.tier", "eq": "gold"}]
     }

@@ -1,0 +1,24 @@
+"""The marketer API as one Powertools resolver: the routers, the error answers, the document.
+
+``functions/campaign_api/handler.py`` serves it; ``scripts/export_openapi.py`` and the tests
+import the same ``app``. There is exactly one resolver: the routers read the current event
+through it.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from lifecycle.api import campaigns, customers
+from lifecycle.api.common import JSON, register_error_handlers
+from lifecycle.api.openapi import openapi_json
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(campaigns.router)
+app.include_router(customers.router)
+register_error_handlers(app)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(status_code=200, content_type=JSON, body=openapi_json(app))
