@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from emulator.template import FakeLambdaContext, load_handler
 from tests.events import load_event
 
+COMMITTED_OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 Api = Callable[..., tuple[int, Any]]
 RawApi = Callable[..., dict[str, Any]]
 
@@ -155,6 +157,7 @@ def test_given_openapi_route_when_called_then_document_lists_campaign_paths(api)
     status, body = api("openapi")
     assert status == 200
     assert body["openapi"].startswith("3.")
+    assert body == json.loads(COMMITTED_OPENAPI.read_text(encoding="utf-8"))  # docs/openapi.json
     assert {
         "/campaigns",
         "/campaigns/{campaign_id}",
