@@ -106,9 +106,8 @@ IfMatch = Annotated[
 def validate(
     document: Annotated[CampaignDocument, Body(description="The campaign to check.")],
 ) -> ValidationReport:
-    fields = {k: v for k, v in document.items() if k != "version"}
     try:
-        campaign = parse_campaign(fields)
+        campaign = parse_campaign(_without_version(document))
     except CampaignError as exc:
         return ValidationReport(valid=False, errors=_problems(exc.errors), warnings=[])
     warnings = [f"ignored unknown field {f}" for f in campaign.unknown_fields]
