@@ -1,7 +1,8 @@
 """Optional runner inputs that stand for other services: orders, usage events, survey answers.
 
 Each file is JSON Lines; a bad line is listed in the report's ``rejected`` with its line
-number and reason, and the rest run.
+number and reason, and the rest run. :func:`read_timeline` merges the three files into the
+time-ordered list of outside events the simulation replays.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from emulator.config import existing
 from lifecycle.core.clock import utc_iso
 from lifecycle.features.importer import Rejection
 from lifecycle.rules.records import CUSTOMER_ID_RE, parse_instant
 
 T = TypeVar("T", bound=BaseModel)
+# (instant, sequence, kind, payload): kind "order" -> (OrderLine, status), "usage" ->
+# UsageLine, "response" -> (line number, ResponseLine).
+TimelineEntry = tuple[datetime, int, str, Any]
 ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
 
 
@@ -161,3 +166,33 @@ def read_lines(
                 Rejection(source, number, ident if isinstance(ident, str) else None, _reason(exc))
             )
     return good, rejected
+
+
+def read_timeline(
+    orders: Path | None, events: Path | None, responses: Path | None
+) -> tuple[list[TimelineEntry], list[Rejection]]:
+    """Orders, usage events and survey answers as a timeline; bad lines are rejected."""
+    timeline: list[TimelineEntry] = []
+    rejected: list[Rejection] = []
+    sequence = 0
+    if orders:
+        order_lines, bad = read_lines(existing(orders, "orders"), OrderLine, "order_id")
+        rejected += bad
+        for _, order in order_lines:
+            for at, status in order.writes():
+                sequence += 1
+                timeline.append((at, sequence, "order", (order, status)))
+    if events:
+        usage_lines, bad = read_lines(existing(events, "events"), UsageLine, "customer_id")
+        rejected += bad
+        for _, event in usage_lines:
+            sequence += 1
+            timeline.append((event.at, sequence, "usage", event))
+    if responses:
+        answers, bad = read_lines(existing(responses, "responses"), ResponseLine, "customer_id")
+        rejected += bad
+        for number, answer in answers:
+            sequence += 1
+            timeline.append((answer.at, sequence, "response", (number, answer)))
+    timeline.sort(key=lambda entry: (entry[0], entry[1]))
+    return timeline, rejected

@@ -1,0 +1,40 @@
+"""What a run is asked to do and the error that stops it.
+
+Owns :class:`SimulationConfig` (the input files, period and output directory of one run),
+:class:`InputError` (a missing or unusable input, reported to the user as such) and the checks
+that an input file exists. A leaf module: it imports nothing of the runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """An input file is missing or unusable: the runner stops with this message."""
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    customers: Path
+    campaigns: Path
+    start: date
+    days: int
+    out: Path
+    redeliver: bool = False
+    orders: Path | None = None
+    events: Path | None = None
+    responses: Path | None = None
+
+
+def existing(path: Path, what: str) -> Path:
+    """``path`` if it is a file, else :class:`InputError` naming ``what`` is missing."""
+    if not path.is_file():
+        raise InputError(f"{what} file not found: {path}")
+    return path
+
+
+def read_input(path: Path, what: str) -> bytes:
+    return existing(path, what).read_bytes()

@@ -1,0 +1,142 @@
+"""Build ``report.json`` and write the output files of a run.
+
+Owns what the report says: messages per channel, ledger items per campaign and status (with
+skip reasons), survey figures, the inputs accepted and rejected, the planner's read figures
+(:class:`PlannerFigures`, which the simulation fills from the planner's results) and the
+invocation counts. Also writes ``messages.jsonl``, ``report.json`` and ``lambda.log``.
+Apart from :func:`survey_report` (which asks the survey feature, so needs the moto back-end),
+everything here works on plain values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from emulator.config import SimulationConfig
+
+
+@dataclass
+class PlannerFigures:
+    """Customer items the planner read and ledger items it created, over all its runs."""
+
+    reads: int = 0
+    created: int = 0
+    queued: int = 0
+
+    def count(self, result: dict[str, Any]) -> None:
+        """Add one planner run (the handler's result)."""
+        self.reads += result["customers_read"]
+        self.created += sum(result["created"].values())
+        self.queued += result["created"].get("queued", 0)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "customers_read": self.reads,
+            "ledger_items_created": self.created,
+            "queued_for_sending": self.queued,
+            "items_read_per_ledger_item": round(self.reads / self.created, 3)
+            if self.created
+            else None,
+            "items_read_per_planned_message": round(self.reads / self.queued, 3)
+            if self.queued
+            else None,
+        }
+
+
+def by_campaign(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Ledger items per campaign and status; skips and failures keyed ``status:reason``."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in items:
+        status = item["status"]["S"]
+        reason = item.get("reason", {}).get("S")
+        key = f"{status}:{reason}" if reason and status != "sent" else status
+        counts[item["campaign_id"]["S"]][key] += 1
+    return {campaign: dict(sorted(c.items())) for campaign, c in sorted(counts.items())}
+
+
+def survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per survey campaign: customers sent a survey, and the survey feature's figures."""
+    from lifecycle.features.surveys import survey_stats
+
+    sent: dict[str, set[str]] = defaultdict(set)
+    campaigns = set()
+    for item in ledger:
+        if item["occasion"]["S"] != "post_purchase_survey":
+            continue
+        campaign = item["campaign_id"]["S"]
+        campaigns.add(campaign)
+        if item["status"]["S"] == "sent":
+            sent[campaign].add(item["delivery_id"]["S"].rsplit("#", 1)[0])
+    report = {}
+    for campaign in sorted(campaigns):
+        stats = survey_stats(campaign)
+        report[campaign] = {"sent": len(sent[campaign]), **stats}
+    return report
+
+
+def build_report(
+    config: SimulationConfig,
+    *,
+    messages: list[dict[str, Any]],
+    campaigns: dict[str, dict[str, int]],
+    surveys: dict[str, Any],
+    imports: dict[str, Any],
+    rejected: list[dict[str, Any]],
+    responses_accepted: int,
+    outside_period: int,
+    planner: PlannerFigures,
+    invocations: Counter[str],
+) -> dict[str, Any]:
+    """The report of a run.
+
+    ``rejected`` holds the rejections beyond the importer's own (input lines, answers that
+    could not be given); ``imports`` is the importer's result per file prefix.
+    """
+    return {
+        "period": {
+            "start": config.start.isoformat(),
+            "days": config.days,
+            "end": (config.start + timedelta(days=config.days)).isoformat(),
+            "redeliver": config.redeliver,
+        },
+        "messages": len(messages),
+        "by_channel": dict(sorted(Counter(m["channel"] for m in messages).items())),
+        "by_campaign": campaigns,
+        "surveys": surveys,
+        "inputs": {
+            "survey_answers_accepted": responses_accepted,
+            "timeline_events_outside_period": outside_period,
+        },
+        "imported": {
+            "customers": imports["customers"]["imported"],
+            "campaigns": imports["campaigns"]["imported"],
+        },
+        "rejected": imports["campaigns"]["rejected"] + imports["customers"]["rejected"] + rejected,
+        "warnings": imports["campaigns"]["warnings"] + imports["customers"]["warnings"],
+        "planner": planner.report(),
+        "invocations": dict(sorted(invocations.items())),
+    }
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def write_outputs(
+    out: Path, messages: list[dict[str, Any]], report: dict[str, Any], log_text: str
+) -> None:
+    """``messages.jsonl``, ``report.json`` and ``lambda.log`` in ``out`` (created if needed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_jsonl(out / "messages.jsonl", messages)
+    (out / "report.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (out / "lambda.log").write_text(log_text, encoding="utf-8")
