@@ -12,7 +12,12 @@ from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_key
 from lifecycle.core.settings import get_settings
-from lifecycle.pipeline.planner import plan_dated, plan_settings, task_sender
+from lifecycle.pipeline.planner import (
+    MISSED_SEND_WINDOW,
+    plan_dated,
+    plan_settings,
+    task_sender,
+)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -31,5 +36,9 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
         name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
     )
     metrics.add_metric(name="PlanTasks", unit=MetricUnit.Count, value=report.tasks)
+    missed = report.created.get(MISSED_SEND_WINDOW, 0)
+    metrics.add_metric(name="MissedOccurrences", unit=MetricUnit.Count, value=missed)
+    if missed:
+        logger.warning("occurrences planned after their send window", extra={"missed": missed})
     logger.info("planned", extra={"schedule_time": event.time, "plan": report.as_dict()})
     return report.as_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -19,7 +20,12 @@ from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_key
 from lifecycle.core.settings import get_settings
-from lifecycle.pipeline.sender import SendDependencies, process_delivery
+from lifecycle.pipeline.sender import (
+    RetryLaterError,
+    SendDependencies,
+    process_delivery,
+    retry_delay,
+)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -41,10 +47,28 @@ def record_handler(record: SQSRecord) -> str:
         delivery_id = json.loads(record.body)["delivery_id"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"message {record.message_id} has no delivery_id") from exc
-    outcome = process_delivery(str(delivery_id), get_clock().now(), dependencies())
+    try:
+        outcome = process_delivery(str(delivery_id), get_clock().now(), dependencies())
+    except RetryLaterError:
+        back_off(record)
+        raise
     metrics.add_metric(name="DeliveriesProcessed", unit=MetricUnit.Count, value=1)
     logger.info("delivery processed", delivery_id=delivery_id, outcome=outcome)
     return outcome
+
+
+def back_off(record: SQSRecord) -> None:
+    """Make the failed message visible again after a jittered, growing delay."""
+    count = int(record.attributes.approximate_receive_count or 1)
+    delay = retry_delay(count, random.Random(f"{record.message_id}:{count}"))  # noqa: S311
+    try:
+        client("sqs").change_message_visibility(
+            QueueUrl=get_settings().send_queue_url,
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=delay,
+        )
+    except Exception:  # the queue's own visibility timeout applies instead
+        logger.exception("could not delay the retry", message_id=record.message_id)
 
 
 @logger.inject_lambda_context(log_event=False)

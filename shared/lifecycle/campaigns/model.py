@@ -37,7 +37,7 @@ from lifecycle.rules.templates import (
 CampaignStatus = Literal["draft", "active", "paused", "archived"]
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
-CODE_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,10}$")
+CODE_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,10}\Z")
 
 
 @dataclass(frozen=True)
@@ -159,12 +159,14 @@ class Campaign(BaseModel):
 
 
 def _loc(parts: tuple[Any, ...]) -> str:
+    # pydantic puts the union tag right after "occasion" (occasion.birthday.feb29): drop it,
+    # and only it (a field may share an occasion's name, e.g. date.date).
+    if len(parts) > 1 and parts[0] == "occasion" and parts[1] in OCCASION_TYPES:
+        parts = (parts[0], *parts[2:])
     text = ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in OCCASION_TYPES and text == "occasion":
-            continue  # pydantic adds the union tag to the location
         else:
             text += f".{part}" if text else str(part)
     return text or "campaign"

@@ -141,13 +141,13 @@ def load_campaign(campaign_id: str) -> Campaign | None:
     return stored.campaign if stored else None
 
 
-def active_campaigns(occasion_type: str) -> list[tuple[Campaign, str | None]]:
-    """Active campaigns of one occasion type with their planning cursor."""
-    result: list[tuple[Campaign, str | None]] = []
+def active_campaigns(occasion_type: str) -> list[tuple[Campaign, str | None, str | None]]:
+    """Active campaigns of one occasion type with their planning cursor and activation time."""
+    result: list[tuple[Campaign, str | None, str | None]] = []
     for record in records.scan_records(status="active", occasion_type=occasion_type):
         campaign = _parse(record)
         if campaign is not None:
-            result.append((campaign, record.planned_through))
+            result.append((campaign, record.planned_through, record.activated_at))
     return result
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from lifecycle.occasions.base import (
     PROCEED,
@@ -41,7 +41,7 @@ from lifecycle.occasions.base import (
     Sample,
 )
 from lifecycle.occasions.birthday import Feb29Rule, celebration_date, month_days_for
-from lifecycle.rules.records import DATE_NAME_RE
+from lifecycle.rules.records import DATE_NAME_PATTERN
 
 DATE_CHANGED = "date_changed"
 NO_DATE = "no_date"
@@ -49,9 +49,9 @@ NO_DATE = "no_date"
 
 class DateOccasion(OccasionSpec):
     type: Literal["date"]
-    date: str = Field(pattern=DATE_NAME_RE.pattern, description="the name of the customer's date")
+    date: str = Field(pattern=DATE_NAME_PATTERN, description="the name of the customer's date")
     repeat: Literal["yearly", "once"] = "yearly"
-    offset_days: int = Field(default=0, ge=-365, le=365)
+    offset_days: StrictInt = Field(default=0, ge=-365, le=365)
     feb29: Feb29Rule = "feb28"
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from lifecycle.campaigns.model import Campaign
 from lifecycle.campaigns.repository import active_campaigns, advance_cursor, load_campaign
+from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import Settings
@@ -80,10 +81,18 @@ class PlanReport:
         }
 
 
-def dates_to_plan(cursor: str | None, now: datetime, ahead_days: int) -> list[date]:
+def dates_to_plan(
+    cursor: str | None, now: datetime, ahead_days: int, activated_at: datetime | None = None
+) -> list[date]:
+    """Local dates to plan: after the cursor (or from the activation day) up to ahead_days."""
     today = now.date()
     last = today + timedelta(days=ahead_days)
-    first = today if cursor is None else date.fromisoformat(cursor) + timedelta(days=1)
+    if cursor is not None:
+        first = date.fromisoformat(cursor) + timedelta(days=1)
+    elif activated_at is not None:
+        first = activated_at.date()
+    else:
+        first = today
     first = max(first, today - timedelta(days=MAX_CATCH_UP_DAYS))
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -102,14 +111,19 @@ def plan_occurrence(
     *,
     first_planning: bool,
     max_send_delay: timedelta,
+    ignore_before: datetime | None = None,
 ) -> list[ledger.PlannedDelivery]:
     """Ledger items (one per channel) for one occurrence, with a skip reason where excluded.
 
-    Empty when, on a campaign's first planning, the send time has already passed.
+    Empty when the send time came before the campaign was activated (``ignore_before``) or,
+    on a campaign's first planning without a known activation, has already passed. Otherwise
+    an occurrence whose send window has closed is recorded as ``missed_send_window``.
     """
     tz = customer_timezone(customer, campaign)
     local = local_send_instant(occurrence.local_date, parse_hhmm(campaign.send_at_local), tz)
     deliver_at = to_utc(local)
+    if ignore_before is not None and deliver_at < ignore_before:
+        return []
     late = deliver_at + max_send_delay < now
     if late and first_planning:
         return []
@@ -166,6 +180,7 @@ class _Writer:
         occurrence: Occurrence,
         *,
         first_planning: bool,
+        ignore_before: datetime | None = None,
     ) -> None:
         planned = plan_occurrence(
             campaign,
@@ -175,6 +190,7 @@ class _Writer:
             self.key,
             first_planning=first_planning,
             max_send_delay=self.settings.max_send_delay,
+            ignore_before=ignore_before,
         )
         for item in planned:
             if ledger.create(item, self.now, self.settings.shards, self.settings.ttl_days):
@@ -196,7 +212,8 @@ def plan_dated(
     settings: PlanSettings,
     *,
     send_tasks: Callable[[list[dict[str, Any]]], None] | None = None,
-    campaigns: list[tuple[Campaign, str | None]] | None = None,
+    campaigns: Sequence[tuple[Campaign, str | None] | tuple[Campaign, str | None, str | None]]
+    | None = None,
 ) -> PlanReport:
     """Plan every active date-driven campaign and advance the cursors.
 
@@ -216,17 +233,28 @@ def plan_dated(
 
     if campaigns is None:
         campaigns = [entry for kind in types("date") for entry in active_campaigns(kind)]
-    for campaign, cursor in campaigns:
-        dates = dates_to_plan(cursor, now, settings.ahead_days)
+    for entry in campaigns:
+        campaign, cursor = entry[0], entry[1]
+        activated = parse_utc(entry[2]) if len(entry) > 2 and entry[2] else None
+        dates = dates_to_plan(cursor, now, settings.ahead_days, activated)
         report.dates[campaign.campaign_id] = [d.isoformat() for d in dates]
-        first = cursor is None
+        # Without a cursor or a known activation (campaigns saved before activations were
+        # recorded), occurrences already past are ignored rather than reported as missed.
+        first = cursor is None and activated is None
+        ignore_before = activated if cursor is None else None
         occasion = occasion_for(campaign.occasion)
         for local_date in dates:
             partitions = occasion.partitions(campaign.occasion, local_date, settings.country_shards)
             if not occasion.fans_out():
                 for partition in partitions:
                     for customer, found in candidates(campaign, local_date, partition, read):
-                        writer.plan(campaign, customer, found, first_planning=first)
+                        writer.plan(
+                            campaign,
+                            customer,
+                            found,
+                            first_planning=first,
+                            ignore_before=ignore_before,
+                        )
                 continue
             tasks = [
                 {
@@ -234,6 +262,7 @@ def plan_dated(
                     "date": local_date.isoformat(),
                     "partition": partition,
                     "first_planning": first,
+                    **({"ignore_before": utc_iso(ignore_before)} if ignore_before else {}),
                 }
                 for partition in partitions
             ]
@@ -270,7 +299,13 @@ def plan_task(
 
     day = date.fromisoformat(str(task["date"]))
     for customer, found in candidates(campaign, day, str(task["partition"]), read):
-        writer.plan(campaign, customer, found, first_planning=bool(task.get("first_planning")))
+        writer.plan(
+            campaign,
+            customer,
+            found,
+            first_planning=bool(task.get("first_planning")),
+            ignore_before=parse_utc(task["ignore_before"]) if task.get("ignore_before") else None,
+        )
     return report
 
 
@@ -301,7 +336,7 @@ def plan_order_change(
     if new is None or not became_delivered(old, new):
         return report
     if campaigns is None:
-        campaigns = [c for kind in types("order") for c, _ in active_campaigns(kind)]
+        campaigns = [entry[0] for kind in types("order") for entry in active_campaigns(kind)]
     if not campaigns:
         return report
     customer = get_customer(new.customer_id)

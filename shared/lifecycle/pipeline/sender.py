@@ -9,6 +9,7 @@ claimed or finished and do nothing.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.observability import MetricUnit, logger, metrics
 from lifecycle.core.settings import Settings
 from lifecycle.messages.channels import channel_for
-from lifecycle.messages.channels.base import ProviderError
+from lifecycle.messages.channels.base import OutcomeUnknownError, ProviderError
 from lifecycle.occasions.base import Check, LinkSigner, Pending
 from lifecycle.occasions.registry import occasion_for
 from lifecycle.pipeline.compose import compose
@@ -42,7 +43,27 @@ MAX_ATTEMPTS = 5
 
 
 class RetryLaterError(RuntimeError):
-    """Transient: let the queue deliver the message again later."""
+    """Transient: let the queue deliver the message again later (``throttled``: the provider
+    asked us to slow down)."""
+
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+
+
+BACKOFF_BASE_SECONDS = 15
+BACKOFF_CAP_SECONDS = 240
+
+
+def retry_delay(receive_count: int, rng: random.Random) -> int:
+    """Seconds before the next attempt: exponential backoff with jitter.
+
+    Attempt n waits between half and all of ``15 * 2**(n-1)`` seconds, capped at 240 s, so
+    five attempts fit in under 8 minutes (inside the 15-minute send window) and workers
+    that failed together do not retry together.
+    """
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1))
+    return int(ceiling / 2 + rng.random() * ceiling / 2)
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,15 @@ def _send_claimed(item: Delivery, now: datetime, deps: SendDependencies) -> str:
             ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
             return f"failed:{PROVIDER_REJECTED}"
         ledger.release(item, now, str(exc))  # certainly not accepted: safe to retry
-        raise RetryLaterError(str(exc)) from exc
+        if exc.throttled:
+            metrics.add_metric(name="ProviderThrottled", unit=MetricUnit.Count, value=1)
+        raise RetryLaterError(str(exc), throttled=exc.throttled) from exc
+    except OutcomeUnknownError as exc:
+        # The request may have reached the provider: never resend; record it for an operator
+        # (a delivery event from the provider can still prove it arrived).
+        ledger.mark_failed(item, now, ledger.OUTCOME_UNKNOWN, str(exc))
+        metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
+        return f"failed:{ledger.OUTCOME_UNKNOWN}"
     # From here on the provider has the message: a crash before mark_sent leaves the item in
     # "sending", which the next attempt turns into failed(outcome_unknown), never a resend.
     ledger.mark_sent(item, now, message_id)

@@ -36,6 +36,7 @@ class CampaignRecord:
     version: int
     updated_at: str | None
     planned_through: str | None
+    activated_at: str | None = None
 
 
 def _record(model: CampaignModel) -> CampaignRecord:
@@ -46,6 +47,7 @@ def _record(model: CampaignModel) -> CampaignRecord:
         version=int(model.version),
         updated_at=model.updated_at,
         planned_through=model.planned_through,
+        activated_at=model.activated_at,
     )
 
 
@@ -93,6 +95,7 @@ def put_record(
             spec=document,
             version=version,
             planned_through=existing.planned_through if still_active and existing else None,
+            activated_at=_activated_at(existing, status, now),
             updated_at=utc_iso(now),
         ).save(condition=condition)
     except PutError as exc:
@@ -100,6 +103,19 @@ def put_record(
             raise CampaignConflictError(campaign_id, None) from None
         raise
     return version
+
+
+def _activated_at(existing: CampaignRecord | None, status: str, now: datetime) -> str | None:
+    """When the campaign became active: kept while it stays active, set when it becomes so.
+
+    The planner plans from this instant on, so a day whose planner runs all failed is caught
+    up later instead of being lost (occurrences due before activation are never planned).
+    """
+    if status != "active":
+        return None
+    if existing is not None and existing.status == "active" and existing.activated_at:
+        return existing.activated_at
+    return utc_iso(now)
 
 
 def delete_record(campaign_id: str, expected_version: int) -> None:

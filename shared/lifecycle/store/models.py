@@ -145,6 +145,7 @@ class CampaignModel(Model):
     spec = JSONAttribute()
     version = NumberAttribute(default=1)
     planned_through = UnicodeAttribute(null=True)  # last local date (YYYY-MM-DD) planned
+    activated_at = UnicodeAttribute(null=True)  # when it last became active (UTC ISO)
     updated_at = UnicodeAttribute(null=True)
 
 

@@ -6,18 +6,61 @@ Callers never branch on the channel name: they look the channel up in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 
 class ProviderError(RuntimeError):
     """The provider did not accept the message. ``permanent`` says whether to retry."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, throttled: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.throttled = throttled
+
+
+class OutcomeUnknownError(RuntimeError):
+    """The request may have reached the provider (read timeout, connection closed mid-way):
+    it must never be sent again automatically."""
+
+
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+)
+
+
+def call_provider(
+    service: str, call: Callable[[], dict[str, Any]], permanent_codes: frozenset[str]
+) -> dict[str, Any]:
+    """Call a provider API and translate its failures into what the sender can decide on.
+
+    * an error answer (``ClientError``): :class:`ProviderError`, permanent for
+      ``permanent_codes``, ``throttled`` for throttling codes;
+    * no connection made (DNS, connect timeout, TLS handshake, proxy): the request provably
+      never left, so a retryable :class:`ProviderError`;
+    * the connection broke after the request was written (read timeout, connection closed):
+      :class:`OutcomeUnknownError` - the provider may have accepted the message.
+    """
+    try:
+        return call()
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        raise ProviderError(
+            f"{service} {code}",
+            permanent=code in permanent_codes,
+            throttled=code in THROTTLING_CODES,
+        ) from exc
+    except BotoConnectionError as exc:  # EndpointConnection, ConnectTimeout, SSL, Proxy
+        raise ProviderError(
+            f"{service} unreachable ({type(exc).__name__})", permanent=False
+        ) from exc
+    except (ReadTimeoutError, ConnectionClosedError) as exc:
+        raise OutcomeUnknownError(f"{service} {type(exc).__name__}") from exc
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from lifecycle.messages.channels.base import Message, ProviderError, Providers, Rendered
+from lifecycle.messages.channels.base import Message, Providers, Rendered, call_provider
 from lifecycle.rules.templates import render_sms
 
 PERMANENT_ERRORS = frozenset(
@@ -21,30 +19,25 @@ PERMANENT_ERRORS = frozenset(
 
 
 def opted_out(sns: Any, phone: str) -> bool:
-    try:
-        response = sns.check_if_phone_number_is_opted_out(phoneNumber=phone)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        raise ProviderError(f"SNS {code}", permanent=False) from exc
+    response = call_provider(
+        "SNS", lambda: sns.check_if_phone_number_is_opted_out(phoneNumber=phone), frozenset()
+    )
     return bool(response.get("isOptedOut"))
 
 
 def send_sms(sns: Any, phone: str, text: str, *, transactional: bool = False) -> str:
     """Publish one SMS; return the SNS message id."""
-    try:
-        response = sns.publish(
-            PhoneNumber=phone,
-            Message=text,
-            MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {
-                    "DataType": "String",
-                    "StringValue": "Transactional" if transactional else "Promotional",
-                }
-            },
-        )
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        raise ProviderError(f"SNS {code}", permanent=code in PERMANENT_ERRORS) from exc
+    attributes = {
+        "AWS.SNS.SMS.SMSType": {
+            "DataType": "String",
+            "StringValue": "Transactional" if transactional else "Promotional",
+        }
+    }
+    response = call_provider(
+        "SNS",
+        lambda: sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes),
+        PERMANENT_ERRORS,
+    )
     return str(response.get("MessageId", ""))
 
 
