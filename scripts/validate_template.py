@@ -1,6 +1,8 @@
 """Validate template.yaml offline: cfn-lint, then the SAM transform itself.
 
-cfn-lint checks CloudFormation resources; the SAM transform (samtranslator, the code behind
+cfn-lint checks CloudFormation resources, informational rules (I...) included: any finding of
+any level fails, so a rule that does not apply is ignored explicitly, with the reason, in the
+template's ``Metadata: cfn-lint`` section. The SAM transform (samtranslator, the code behind
 ``sam validate`` and CloudFormation's own transform) rejects invalid SAM properties such as a
 misspelt SQS event property. Exit status is non-zero if either finds a problem.
 
@@ -80,6 +82,12 @@ def sam_transform_errors(template: dict[str, Any]) -> list[str]:
     return []
 
 
+# Informational rules are off by default in cfn-lint; they catch e.g. stateful resources without
+# an explicit DeletionPolicy (I3011). cfn-lint's exit status is a bit mask (2 error, 4 warning,
+# 8 informational): with the I rules included, any finding makes it non-zero.
+CFN_LINT_ARGS = ("--include-checks", "I")
+
+
 def validate(path: Path, base: Path | None = None) -> list[str]:
     """Every problem cfn-lint and the SAM transform find in ``path`` (empty when valid).
 
@@ -87,7 +95,7 @@ def validate(path: Path, base: Path | None = None) -> list[str]:
     """
     problems = []
     lint = subprocess.run(  # noqa: S603
-        [str(Path(sys.executable).parent / "cfn-lint"), str(path)],
+        [str(Path(sys.executable).parent / "cfn-lint"), *CFN_LINT_ARGS, "--", str(path)],
         capture_output=True,
         text=True,
         check=False,
