@@ -16,6 +16,7 @@ from lifecycle.features.importer import (
     decode_text,
     import_campaigns,
     import_customers,
+    split_lines,
 )
 
 
@@ -30,10 +31,12 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
         bucket, key = record.s3.bucket.name, record.s3.get_object.key
         source = key.rsplit("/", 1)[-1]
         try:
-            text = decode_text(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), source)
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             if key.startswith("customers/"):
-                result = import_customers(text.splitlines(), source, get_clock().now()).as_dict()
+                # Split the bytes, decode line by line: one bad byte costs one line.
+                result = import_customers(split_lines(data), source, get_clock().now()).as_dict()
             elif key.startswith("campaigns/"):
+                text = decode_text(data, source)
                 result = import_campaigns(text, source, get_clock().now()).as_dict()
             else:
                 raise ImportFileError(f"{key}: put files under customers/ or campaigns/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -33,9 +35,23 @@ def show(token: str) -> Response[str]:
     return _respond(surveys.survey_page(token, signing_key(get_settings()), get_clock().now()))
 
 
+def _form_body() -> str:
+    """The request body as text: a byte that is not UTF-8 becomes U+FFFD (the score survives),
+    a body that is not base64 although flagged so becomes empty (answered with 400)."""
+    event = app.current_event
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body
+    try:
+        data = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return ""
+    return data.decode("utf-8", "replace")
+
+
 @app.post("/s/<token>")
 def answer(token: str) -> Response[str]:
-    body = app.current_event.decoded_body or ""
+    body = _form_body()
     return _respond(
         surveys.submit_answer(
             token, body, signing_key(get_settings()), get_clock().now(), client("events")

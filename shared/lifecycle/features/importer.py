@@ -1,7 +1,11 @@
 """Import customers (JSON Lines) and campaigns (JSON list): the code every import path uses.
 
-Bad records are rejected one by one with a reason and never stop the good ones. A file that
-cannot be read at all raises :class:`ImportFileError` with a clear message.
+Bad records are rejected one by one with a reason and never stop the good ones: a line that
+is not UTF-8, nests too deep or uses NaN is rejected on its own. A file that cannot be read at
+all raises :class:`ImportFileError` with a clear message.
+
+Lines are split on ``\n`` only (a trailing ``\r`` dropped): U+2028, U+0085 and the other
+characters :meth:`str.splitlines` also splits on may appear inside a JSON string.
 
 Customers are *upserted* field by field (UpdateItem), so an import never clears what the
 system itself recorded about a customer, in particular an unsubscribe.
@@ -12,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from lifecycle.campaigns.model import CampaignError, parse_campaign
 from lifecycle.campaigns.repository import save_campaign
+from lifecycle.core import jsonsafe
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
 from lifecycle.store.customers import upsert_customer
 
@@ -61,25 +66,67 @@ def decode_text(data: bytes, source: str) -> str:
         raise ImportFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
 
 
-def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+def split_lines(data: bytes) -> list[bytes]:
+    """The lines of an uploaded file: split on ``b"\\n"`` only, ``b"\\r"`` and a BOM dropped.
+
+    Each line is decoded on its own (:func:`parse_customer_lines`), so one byte that is not
+    UTF-8 costs that line only.
+    """
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [line.removesuffix(b"\r") for line in lines]
+
+
+def split_text(text: str) -> list[str]:
+    """:func:`split_lines` for text that is already decoded (never :meth:`str.splitlines`)."""
+    lines = text.removeprefix("\ufeff").split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _decode_line(line: str | bytes) -> str:
+    """The text of one line; ValueError names the first byte that is not UTF-8."""
+    if isinstance(line, str):
+        return line
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"record: not UTF-8 text (byte {exc.start + 1} of the line)") from None
+
+
+def _jsonl_records(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Any]]:
     """(line, parsed JSON or an error string) per non-empty line."""
     for number, line in enumerate(lines, start=1):
-        text = line.strip()
+        try:
+            text = _decode_line(line).strip()
+        except ValueError as exc:
+            yield number, str(exc)
+            continue
         if not text or text.startswith("//"):
             continue
-        if len(text.encode()) > MAX_LINE_BYTES:
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
             yield number, f"record: line longer than {MAX_LINE_BYTES} bytes"
             continue
         try:
-            yield number, json.loads(text)
+            yield number, jsonsafe.loads(text)
         except json.JSONDecodeError as exc:
             yield number, f"record: not valid JSON ({exc.msg} at column {exc.colno})"
 
 
 def parse_customer_lines(
-    lines: Iterable[str], source: str, *, csv_text: str | None = None
+    lines: Iterable[str | bytes],
+    source: str,
+    *,
+    csv_text: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[tuple[int, CustomerRecord]], ImportResult]:
-    """Validate JSON Lines (or CSV); a repeated customer_id: the later row wins (warning)."""
+    """Validate JSON Lines (or CSV); a repeated customer_id: the later row wins (warning).
+
+    ``lines`` are text or bytes (:func:`split_lines`); ``now`` bounds future instants.
+    """
     result = ImportResult(source=source)
     accepted: dict[str, tuple[int, CustomerRecord]] = {}
     rows = csv_records(csv_text) if csv_text is not None else _jsonl_records(lines)
@@ -88,7 +135,7 @@ def parse_customer_lines(
             result.rejected.append(Rejection(source, number, None, raw))
             continue
         try:
-            record = parse_customer(raw)
+            record = parse_customer(raw, now)
         except RecordError as exc:
             result.rejected.append(Rejection(source, number, exc.record_id, exc.reason))
             continue
@@ -167,14 +214,33 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield line, record
 
 
+def _csv_text(lines: Iterable[str | bytes]) -> tuple[str, list[tuple[int, str]]]:
+    """The CSV text, with each line that is not UTF-8 left empty and reported by number."""
+    texts: list[str] = []
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            texts.append(_decode_line(line))
+        except ValueError as exc:
+            texts.append("")  # the CSV reader skips an empty line but still counts it
+            problems.append((number, str(exc)))
+    return "\n".join(texts), problems
+
+
 def import_customers(
-    lines: Iterable[str], source: str, now: datetime, country_shards: int = 16
+    lines: Iterable[str | bytes], source: str, now: datetime, country_shards: int = 16
 ) -> ImportResult:
-    """Import JSON Lines; a source named ``*.csv`` is read as CSV (header row required)."""
+    """Import JSON Lines; a source named ``*.csv`` is read as CSV (header row required).
+
+    ``lines`` are best :func:`split_lines` of the file's bytes (text lines work too).
+    """
     if source.lower().endswith(".csv"):
-        records, result = parse_customer_lines([], source, csv_text="\n".join(lines))
+        text, problems = _csv_text(lines)
+        records, result = parse_customer_lines([], source, csv_text=text, now=now)
+        result.rejected[:0] = [Rejection(source, line, None, why) for line, why in problems]
+        result.rejected.sort(key=lambda rejection: rejection.line)
     else:
-        records, result = parse_customer_lines(lines, source)
+        records, result = parse_customer_lines(lines, source, now=now)
     for _, record in records:
         upsert_customer(record, now, country_shards)
         result.imported += 1
@@ -182,34 +248,32 @@ def import_customers(
     return result
 
 
-def _json_array_items(text: str, source: str) -> list[tuple[int, Any]]:
-    """Decode a JSON array, keeping the line on which each element starts."""
+def _json_array_items(text: str, source: str) -> Sequence[tuple[int, Any]]:
+    """Decode a JSON array, keeping the line on which each element starts.
+
+    An element nested too deep or using NaN/Infinity comes back as its
+    :class:`~lifecycle.core.jsonsafe.JSONLimitError`: only that campaign is rejected.
+    """
     try:
-        json.loads(text)
+        return jsonsafe.array_items(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"{source}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    decoder = json.JSONDecoder()
-    position = len(text) - len(text.lstrip())
-    if not text[position:].startswith("["):
-        raise ImportFileError(f"{source}: must be a JSON list of campaign objects")
-    position += 1
-    items: list[tuple[int, Any]] = []
-    while True:
-        while position < len(text) and text[position] in " \t\r\n,":
-            position += 1
-        if position >= len(text) or text[position] == "]":
-            return items
-        value, end = decoder.raw_decode(text, position)
-        items.append((text.count("\n", 0, position) + 1, value))
-        position = end
+    except ValueError:
+        raise ImportFileError(f"{source}: must be a JSON list of campaign objects") from None
 
 
 def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
     result = ImportResult(source=source)
     seen: dict[str, int] = {}
     for line, raw in _json_array_items(text, source):
+        if isinstance(raw, jsonsafe.JSONLimitError):
+            reason = (
+                f"campaign: not valid JSON ({raw.msg} at line {raw.lineno}, column {raw.colno})"
+            )
+            result.rejected.append(Rejection(source, line, None, reason))
+            continue
         try:
             campaign = parse_campaign(raw)
         except CampaignError as exc:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lifecycle.campaigns.model import Campaign
+from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import TokenError, verify
@@ -215,7 +216,7 @@ def parse_answer(body: str, kind: str) -> tuple[int, str | None]:
     """Score and comment from a form (or JSON) body; ValueError names the problem."""
     text = body.strip()
     if text.startswith("{"):
-        data = json.loads(text)
+        data = jsonsafe.loads(text)  # JSONDecodeError (a ValueError) names depth, NaN, ...
         if not isinstance(data, dict):
             raise ValueError("body must be an object")
         raw_score, comment = data.get("score"), data.get("comment")

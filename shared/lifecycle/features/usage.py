@@ -1,4 +1,9 @@
-"""Usage ingestion: EventBridge ``usage.recorded`` -> ``last_active_at`` (never backwards)."""
+"""Usage ingestion: EventBridge ``usage.recorded`` -> ``last_active_at`` (never backwards).
+
+An event whose ``at`` lies more than a day after now is refused: it would move the last
+activity into the future and suppress inactivity reminders for ever. "Now" is the clock, or
+the event's own EventBridge ``time`` when that is later (a replayed or simulated event).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lifecycle.rules.records import CUSTOMER_ID_RE, parse_instant
+from lifecycle.core.clock import get_clock, utc_iso
+from lifecycle.rules.records import CUSTOMER_ID_RE, MAX_FUTURE, parse_instant
 from lifecycle.store.customers import record_activity
 
 DETAIL_TYPE = "usage.recorded"
@@ -37,16 +43,33 @@ class UsageDetail(BaseModel):
         return parse_instant(value)
 
 
+def _reference_time(event: dict[str, Any]) -> datetime:
+    """The clock's now, or the event's ``time`` when it is a valid, later instant."""
+    now = get_clock().now()
+    try:
+        sent = parse_instant(event.get("time"))
+    except ValueError:
+        return now
+    return max(now, sent)
+
+
 def parse_usage_event(event: dict[str, Any]) -> UsageDetail:
     if event.get("detail-type") != DETAIL_TYPE:
         raise UsageEventError(f"detail-type must be {DETAIL_TYPE}")
     try:
-        return UsageDetail.model_validate(event.get("detail"))
+        detail = UsageDetail.model_validate(event.get("detail"))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'detail'}: {e['msg']}" for e in exc.errors()
         )
         raise UsageEventError(problems) from None
+    reference = _reference_time(event)
+    if detail.at > reference + MAX_FUTURE:
+        raise UsageEventError(
+            f"at: {utc_iso(detail.at)} is in the future "
+            f"(more than {MAX_FUTURE.days} day after {utc_iso(reference)})"
+        )
+    return detail
 
 
 def ingest_usage_event(event: dict[str, Any]) -> str:

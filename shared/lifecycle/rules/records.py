@@ -7,8 +7,9 @@ field (``"birthday: 1991-02-29 is not a valid date"``) so that operators can fix
 from __future__ import annotations
 
 import json
+import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,12 +18,23 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field
 
-CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
-LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-FULL_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-MONTH_DAY_RE = re.compile(r"^--(\d{2})-(\d{2})$")
+from lifecycle.core.clock import get_clock
+from lifecycle.core.jsonsafe import MAX_DEPTH
+
+# \Z, not $: "$" also matches before a trailing newline ("c-1\n" must not pass). ASCII
+# digits only: \d would accept other scripts' digits.
+CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}\Z")
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+FULL_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+MONTH_DAY_RE = re.compile(r"^--([0-9]{2})-([0-9]{2})\Z")
 MAX_NAME_LENGTH = 200
 MAX_ATTRIBUTES_JSON = 4096
+# An instant later than this after "now" is a bug in the source (a clock, a unit, a default
+# of 2099) and would suppress inactivity reminders for ever.
+MAX_FUTURE = timedelta(days=1)
+# C0 controls (tab included), DEL, C1 controls and the Unicode line/paragraph separators:
+# a name ends up in an e-mail header and in logs, where each of them does harm.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 KNOWN_FIELDS = frozenset(
     {
@@ -42,7 +54,8 @@ KNOWN_FIELDS = frozenset(
         "dates",
     }
 )
-DATE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+DATE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"  # for pydantic (Rust regex: $ is the very end)
+DATE_NAME_RE = re.compile(DATE_NAME_PATTERN.removesuffix("$") + r"\Z")
 MAX_DATES = 20
 
 
@@ -135,7 +148,8 @@ def parse_birthday(value: object) -> str:
     raise ValueError(f"{value!r} must be 'YYYY-MM-DD' or '--MM-DD'")
 
 
-def parse_instant(value: object) -> datetime:
+def parse_instant(value: object, now: datetime | None = None) -> datetime:
+    """An ISO 8601 instant with an offset; with ``now``, at most :data:`MAX_FUTURE` after it."""
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 string with a UTC offset")
     try:
@@ -144,6 +158,11 @@ def parse_instant(value: object) -> datetime:
         raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     if instant.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset (add Z or +hh:mm)")
+    if now is not None and instant > now + MAX_FUTURE:
+        raise ValueError(
+            f"{value} is in the future (more than {MAX_FUTURE.days} day after "
+            f"{now.isoformat(timespec='seconds')})"
+        )
     return instant
 
 
@@ -201,6 +220,12 @@ def _name(value: object) -> str:
         raise ValueError("must be a string")
     if len(value) > MAX_NAME_LENGTH:
         raise ValueError(f"longer than {MAX_NAME_LENGTH} characters")
+    control = CONTROL_RE.search(value)
+    if control:
+        raise ValueError(
+            f"contains the control character U+{ord(control.group()):04X} "
+            f"at position {control.start() + 1}"
+        )
     return value.strip()
 
 
@@ -259,6 +284,29 @@ def _dates(value: object) -> dict[str, str]:
     return dates
 
 
+def _first_unusable_value(raw: dict[Any, Any]) -> str | None:
+    """``"path: problem"`` for a NaN/Infinity float or over-deep nesting anywhere, else None."""
+    stack: list[tuple[Any, str, int, str]] = [
+        (value, str(key), 1, str(key)) for key, value in reversed(raw.items())
+    ]
+    while stack:
+        value, path, depth, top = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{path}: {value} is not a number (NaN and Infinity are not allowed)"
+        if isinstance(value, dict | list | tuple):
+            if depth > MAX_DEPTH:
+                return f"{top}: nested deeper than {MAX_DEPTH} levels"
+            children = (
+                [(item, f"{path}.{key}") for key, item in value.items()]
+                if isinstance(value, dict)
+                else [(item, f"{path}[{index}]") for index, item in enumerate(value)]
+            )
+            stack.extend((item, where, depth + 1, top) for item, where in reversed(children))
+    return None
+
+
+INSTANT_FIELDS = frozenset({"created_at", "last_active_at"})
+
 _FIELD_PARSERS: dict[str, Any] = {
     "email": normalize_email,
     "phone": normalize_phone,
@@ -276,8 +324,11 @@ _FIELD_PARSERS: dict[str, Any] = {
 }
 
 
-def parse_customer(raw: object) -> CustomerRecord:
+def parse_customer(raw: object, now: datetime | None = None) -> CustomerRecord:
     """Validate and normalize one customer record.
+
+    ``created_at`` and ``last_active_at`` may be at most :data:`MAX_FUTURE` after ``now``
+    (default: the clock's now).
 
     Raises
     ------
@@ -294,13 +345,17 @@ def parse_customer(raw: object) -> CustomerRecord:
         raise RecordError(
             "customer_id: must be 1-128 characters from A-Z a-z 0-9 . _ : @ + -", shown
         )
+    unusable = _first_unusable_value(raw)
+    if unusable:
+        raise RecordError(unusable, customer_id)
+    reference = now or get_clock().now()
     values: dict[str, Any] = {"customer_id": customer_id}
     for field, parser in _FIELD_PARSERS.items():
         value = raw.get(field)
         if value is None:
             continue
         try:
-            values[field] = parser(value)
+            values[field] = parser(value, reference) if field in INSTANT_FIELDS else parser(value)
         except SubfieldError as exc:
             raise RecordError(f"{field}.{exc.entry}: {exc}", customer_id) from None
         except ValueError as exc:
