@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,12 +49,25 @@ class OutgoingEmail:
     locale: str
 
 
+# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: never in a header
+# (CR/LF would start a new header, NUL is copied as is). Import refuses them in names; this
+# also covers data stored before that and subjects rendered from templates.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text(value: str) -> str:
+    """``value`` on one line: unsafe characters become spaces, runs of spaces one space."""
+    return " ".join(_HEADER_UNSAFE.sub(" ", value).split())
+
+
 def build_mime(mail: OutgoingEmail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail.sender
     local, _, domain = mail.to.rpartition("@")
-    message["To"] = Address(display_name=mail.to_name or "", username=local, domain=domain)
-    message["Subject"] = mail.subject
+    message["To"] = Address(
+        display_name=header_text(mail.to_name or ""), username=local, domain=domain
+    )
+    message["Subject"] = header_text(mail.subject)
     message["Date"] = format_datetime(mail.local_date)
     sender_domain = mail.sender.rpartition("@")[2].strip(">") or "localhost"
     digest = hashlib.sha256(mail.delivery_id.encode()).hexdigest()[:32]
