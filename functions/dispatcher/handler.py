@@ -25,8 +25,12 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
         sqs=client("sqs"),
         queue_url=settings.send_queue_url,
         shards=settings.dispatch_shards,
+        rate=settings.max_send_rate,
+        interval_seconds=settings.dispatch_interval_seconds,
     )
     metrics.add_metric(name="Enqueued", unit=MetricUnit.Count, value=report.enqueued)
+    if report.deferred:
+        metrics.add_metric(name="DispatchDeferred", unit=MetricUnit.Count, value=1)
     if report.enqueued or report.failed:
         logger.info("dispatched", extra={"schedule_time": event.time, "dispatch": report.as_dict()})
     return report.as_dict()

@@ -183,3 +183,33 @@ def test_given_campaign_activated_after_a_send_time_when_planned_then_that_one_i
     # Then the send time before activation is not planned at all (not "missed"), the later one is
     assert ledger.get("bday-2027#utc#2027#email") is None
     assert _item("bday-2027#la#2027#email").status == ledger.QUEUED
+
+
+def test_given_a_throttled_read_after_the_claim_when_sending_then_released_not_outcome_unknown(
+    aws, monkeypatch
+):
+    # Given the customer read throttles once after the sender claimed the item
+    _planned(aws)
+    from lifecycle.pipeline import sender as sender_module
+
+    real = sender_module.get_customer
+    calls = {"n": 0}
+
+    def flaky(customer_id: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
+                "GetItem",
+            )
+        return real(customer_id)
+
+    monkeypatch.setattr(sender_module, "get_customer", flaky)
+    ses = FlakySes(RuntimeError("unused"), failures=0)
+    # When the attempt fails before the provider call
+    with pytest.raises(RetryLaterError):
+        process_delivery(ITEM, SEND, _deps(ses))
+    # Then the item is queued again and the next attempt sends it once
+    assert _item(ITEM).status == ledger.QUEUED
+    assert process_delivery(ITEM, SEND + timedelta(seconds=20), _deps(ses)) == ledger.SENT
+    assert _sent_count() == 1

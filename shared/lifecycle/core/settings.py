@@ -28,6 +28,11 @@ class Settings(BaseModel):
     country_shards: int = Field(default=16, alias="COUNTRY_SHARDS", ge=1, le=256)
     survey_token_ttl_days: int = Field(default=60, alias="SURVEY_TOKEN_TTL_DAYS", ge=1)
     send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
+    send_dlq_url: str = Field(default="", alias="SEND_DLQ_URL")
+    max_send_rate: int = Field(default=14, alias="MAX_SEND_RATE", ge=1, le=100_000)
+    dispatch_interval_seconds: int = Field(
+        default=300, alias="DISPATCH_INTERVAL_SECONDS", ge=60, le=900
+    )
     sender_email: str = Field(default="", alias="SENDER_EMAIL")
     public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
     signing_secret_name: str = Field(default="", alias="SIGNING_SECRET_NAME")

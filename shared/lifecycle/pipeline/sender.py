@@ -19,10 +19,15 @@ from lifecycle.campaigns.model import (
 )
 from lifecycle.campaigns.repository import load_campaign
 from lifecycle.core.clock import parse_utc, utc_iso
-from lifecycle.core.observability import MetricUnit, logger, metrics
+from lifecycle.core.observability import MetricUnit, count, logger, metrics
 from lifecycle.core.settings import Settings
 from lifecycle.messages.channels import channel_for
-from lifecycle.messages.channels.base import OutcomeUnknownError, ProviderError
+from lifecycle.messages.channels.base import (
+    Channel,
+    Message,
+    OutcomeUnknownError,
+    ProviderError,
+)
 from lifecycle.occasions.base import Check, LinkSigner, Pending
 from lifecycle.occasions.registry import occasion_for
 from lifecycle.pipeline.compose import compose
@@ -114,6 +119,40 @@ def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) ->
 
 
 def _send_claimed(item: Delivery, now: datetime, deps: SendDependencies) -> str:
+    try:
+        prepared = _prepare(item, now, deps)
+    except RetryLaterError:
+        raise
+    except Exception as exc:
+        # Nothing reached the provider yet (e.g. a throttled read or claim): give the item
+        # back so the retry sends it, instead of leaving a lease that ends as outcome_unknown.
+        _release_quietly(item, now, f"{type(exc).__name__}: {exc}")
+        raise RetryLaterError(f"{item.delivery_id}: {type(exc).__name__}") from exc
+    if isinstance(prepared, str):
+        return prepared
+    channel, message = prepared
+    try:
+        message_id = channel.send(deps, message)
+    except ProviderError as exc:
+        return _provider_refused(item, now, exc)
+    except OutcomeUnknownError as exc:
+        # The request may have reached the provider: never resend; record it for an operator
+        # (a delivery event from the provider can still prove it arrived).
+        ledger.mark_failed(item, now, ledger.OUTCOME_UNKNOWN, str(exc))
+        metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
+        return f"failed:{ledger.OUTCOME_UNKNOWN}"
+    # From here on the provider has the message: a crash before mark_sent leaves the item in
+    # "sending", which the next attempt turns into failed(outcome_unknown), never a resend.
+    ledger.mark_sent(item, now, message_id)
+    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
+    _emit_sent(item, now, deps)
+    return ledger.SENT
+
+
+def _prepare(
+    item: Delivery, now: datetime, deps: SendDependencies
+) -> str | tuple[Channel, Message]:
+    """Every check and write before the provider call: an outcome, or what to send."""
     campaign = load_campaign(item.campaign_id)
     if campaign is None or campaign.status != "active":
         return _skip(item, now, CAMPAIGN_INACTIVE)
@@ -135,39 +174,39 @@ def _send_claimed(item: Delivery, now: datetime, deps: SendDependencies) -> str:
         return _skip(item, now, refused)
     channel = channel_for(item.channel)
     try:
-        address = str(customer.get(channel.address_field) or "")
-        if channel.opted_out(deps, address):
+        if channel.opted_out(deps, str(customer.get(channel.address_field) or "")):
             record_unsubscribe(item.customer_id, item.channel, now)
             return _skip(item, now, UNSUBSCRIBED)
         message = compose(item, campaign, customer, now, deps.key, deps.settings, checked.variables)
-        too_long = channel.over_limit(message.rendered, campaign.sms_max_segments)
-        if too_long:
-            ledger.mark_failed(item, now, SMS_TOO_LONG, too_long)
-            return f"failed:{SMS_TOO_LONG}"
-        message_id = channel.send(deps, message)
     except RenderError as exc:
         ledger.mark_failed(item, now, TEMPLATE_ERROR, str(exc))
         return f"failed:{TEMPLATE_ERROR}"
     except ProviderError as exc:
-        if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
-            ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
-            return f"failed:{PROVIDER_REJECTED}"
-        ledger.release(item, now, str(exc))  # certainly not accepted: safe to retry
-        if exc.throttled:
-            metrics.add_metric(name="ProviderThrottled", unit=MetricUnit.Count, value=1)
-        raise RetryLaterError(str(exc), throttled=exc.throttled) from exc
-    except OutcomeUnknownError as exc:
-        # The request may have reached the provider: never resend; record it for an operator
-        # (a delivery event from the provider can still prove it arrived).
-        ledger.mark_failed(item, now, ledger.OUTCOME_UNKNOWN, str(exc))
-        metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
-        return f"failed:{ledger.OUTCOME_UNKNOWN}"
-    # From here on the provider has the message: a crash before mark_sent leaves the item in
-    # "sending", which the next attempt turns into failed(outcome_unknown), never a resend.
-    ledger.mark_sent(item, now, message_id)
-    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
-    _emit_sent(item, now, deps)
-    return ledger.SENT
+        return _provider_refused(item, now, exc)
+    too_long = channel.over_limit(message.rendered, campaign.sms_max_segments)
+    if too_long:
+        ledger.mark_failed(item, now, SMS_TOO_LONG, too_long)
+        return f"failed:{SMS_TOO_LONG}"
+    return channel, message
+
+
+def _provider_refused(item: Delivery, now: datetime, exc: ProviderError) -> str:
+    """The provider certainly did not accept: final when permanent or after 5 attempts,
+    else back to ``queued`` and :class:`RetryLaterError`."""
+    if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
+        ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
+        return f"failed:{PROVIDER_REJECTED}"
+    ledger.release(item, now, str(exc))
+    if exc.throttled:
+        metrics.add_metric(name="ProviderThrottled", unit=MetricUnit.Count, value=1)
+    raise RetryLaterError(str(exc), throttled=exc.throttled) from exc
+
+
+def _release_quietly(item: Delivery, now: datetime, error: str) -> None:
+    try:
+        ledger.release(item, now, error)
+    except Exception:  # the lease then expires and the next attempt decides
+        logger.exception("could not release a claimed delivery", delivery_id=item.delivery_id)
 
 
 def pending(item: Delivery) -> Pending:
@@ -194,7 +233,7 @@ def occasion_check(
 
 def _skip(item: Delivery, now: datetime, reason: str) -> str:
     ledger.mark_skipped(item, now, reason)
-    metrics.add_metric(name=f"Skipped_{reason}", unit=MetricUnit.Count, value=1)
+    count("Skipped", reason=reason)
     return f"skipped:{reason}"
 
 

@@ -12,9 +12,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from lifecycle.messages.channels.base import Message, ProviderError, Providers, Rendered
+from lifecycle.messages.channels.base import (
+    Message,
+    ProviderError,
+    Providers,
+    Rendered,
+    call_provider,
+)
 from lifecycle.rules.templates import render_email
 
 __all__ = ["EMAIL", "OutgoingEmail", "ProviderError", "build_mime", "send_email"]
@@ -102,11 +106,7 @@ def send_email(sesv2: Any, mail: OutgoingEmail, configuration_set: str = "") -> 
     }
     if configuration_set:
         request["ConfigurationSetName"] = configuration_set
-    try:
-        response = sesv2.send_email(**request)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        raise ProviderError(f"SES {code}", permanent=code in PERMANENT_ERRORS) from exc
+    response = call_provider("SES", lambda: sesv2.send_email(**request), PERMANENT_ERRORS)
     return str(response.get("MessageId", ""))
 
 
