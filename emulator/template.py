@@ -143,6 +143,35 @@ class FunctionSpec:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class QueueConsumer:
+    """An SQS event source mapping: ``function`` receives ``queue`` in batches."""
+
+    queue: str
+    function: str
+    batch_size: int
+    report_failures: bool
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    """Lambda's retries of a failed asynchronous invocation (schedules, EventBridge rules)."""
+
+    max_retries: int
+    max_age_seconds: int
+    on_failure: str | None  # logical id of the SQS on-failure destination
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """A DynamoDB stream event source mapping's failure handling."""
+
+    max_retries: int  # -1: until the record expires
+    bisect: bool
+    report_failures: bool
+    on_failure: str | None
+
+
 _HANDLERS: dict[Path, Callable[[dict[str, Any], Any], Any]] = {}
 
 
@@ -403,6 +432,76 @@ class LocalDeployment:
 
     def queue_url(self, logical_id: str) -> str:
         return self.physical[logical_id]
+
+    def _logical_of_arn(self, value: Any) -> str | None:
+        arn = self.resolve(value)
+        return next((name for name, known in self.arns.items() if known == arn), None)
+
+    def sqs_consumers(self) -> list[QueueConsumer]:
+        """The SQS event source mappings: which function consumes which queue, in batches of?"""
+        consumers = []
+        for logical_id, spec in self.functions.items():
+            for event in spec.events.values():
+                if event.get("Type") != "SQS":
+                    continue
+                properties = event["Properties"]
+                queue = self._logical_of_arn(properties["Queue"])
+                if queue is None:
+                    raise ValueError(f"{logical_id}: SQS event of a queue not in the template")
+                consumers.append(
+                    QueueConsumer(
+                        queue=queue,
+                        function=logical_id,
+                        batch_size=int(properties.get("BatchSize", 10)),
+                        report_failures="ReportBatchItemFailures"
+                        in properties.get("FunctionResponseTypes", []),
+                    )
+                )
+        return consumers
+
+    def async_config(self, logical_id: str) -> AsyncConfig:
+        """How Lambda retries a failed asynchronous invocation (EventInvokeConfig, defaults)."""
+        properties = self.template["Resources"][logical_id]["Properties"]
+        config = properties.get("EventInvokeConfig") or {}
+        on_failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        destination = None
+        if on_failure.get("Type") == "SQS" and "Destination" in on_failure:
+            destination = self._logical_of_arn(on_failure["Destination"])
+        return AsyncConfig(
+            max_retries=int(config.get("MaximumRetryAttempts", 2)),
+            max_age_seconds=int(config.get("MaximumEventAgeInSeconds", 21_600)),
+            on_failure=destination,
+        )
+
+    def stream_mapping(self, logical_id: str) -> StreamMapping:
+        """The DynamoDB stream event source mapping of ``logical_id`` (retries, bisection)."""
+        spec = self.functions[logical_id]
+        for event in spec.events.values():
+            if event.get("Type") == "DynamoDB":
+                properties = event["Properties"]
+                on_failure = (properties.get("DestinationConfig") or {}).get("OnFailure") or {}
+                return StreamMapping(
+                    max_retries=int(properties.get("MaximumRetryAttempts", -1)),
+                    bisect=bool(properties.get("BisectBatchOnFunctionError", False)),
+                    report_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                    on_failure=self._logical_of_arn(on_failure["Destination"])
+                    if on_failure.get("Destination")
+                    else None,
+                )
+        raise KeyError(f"{logical_id} has no DynamoDB event source")
+
+    def polled_queues(self, logical_id: str) -> list[str]:
+        """Queues named in the function's own environment (not Globals): the ones it polls."""
+        own = self.template["Resources"][logical_id]["Properties"]
+        variables = own.get("Environment", {}).get("Variables", {})
+        queues = []
+        for value in variables.values():
+            if isinstance(value, dict) and set(value) == {"Ref"}:
+                target = self.template["Resources"].get(value["Ref"], {})
+                if target.get("Type") == "AWS::SQS::Queue":
+                    queues.append(str(value["Ref"]))
+        return queues
 
     def table_stream_arn(self, logical_id: str) -> str:
         return self._stream_arns[logical_id]
