@@ -14,6 +14,10 @@ from pathlib import Path
 import phonenumbers
 
 OUT = Path(__file__).resolve().parent.parent / "emulator" / "demo"
+# The customers file is a snapshot taken when the demo starts: activity after that moment
+# comes as usage events (the importer refuses instants more than a day in the future).
+SNAPSHOT = "2027-02-15T00:00:00Z"
+LATER_ACTIVITY: dict[str, str] = {}  # customer id -> activity after the snapshot
 SEED = 2027
 VALID_CUSTOMERS = 248
 
@@ -183,9 +187,11 @@ def customer(index: int, rng: random.Random) -> dict[str, object]:
         record["phone"] = phone_number(country, rng)
     if rng.random() < 0.35:  # quiet since Jan/Feb 2027: inactivity reminders in the window
         day = date(2027, 1, 16) + timedelta(days=rng.randrange(40))
-        record["last_active_at"] = (
-            f"{day.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
-        )
+        stamp = f"{day.isoformat()}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+        if stamp < SNAPSHOT:
+            record["last_active_at"] = stamp
+        else:  # seen after the snapshot: a usage event at that time (the file keeps 2026)
+            LATER_ACTIVITY[str(record["customer_id"])] = stamp
     born = birthday(rng)
     if born:
         record["birthday"] = born
@@ -461,9 +467,12 @@ def orders_and_answers(
 
 def usage_events(records: list[dict[str, object]], rng: random.Random) -> list[dict[str, object]]:
     """Activity from the app: some quiet customers come back (their reminder is cancelled)."""
-    events: list[dict[str, object]] = []
+    events: list[dict[str, object]] = [
+        {"customer_id": customer_id, "type": "login", "at": at}
+        for customer_id, at in LATER_ACTIVITY.items()
+    ]
     for record in records:
-        last = record.get("last_active_at")
+        last = LATER_ACTIVITY.get(str(record["customer_id"]), record.get("last_active_at"))
         if not isinstance(last, str) or rng.random() > 0.3:
             continue
         comeback = date.fromisoformat(last[:10]) + timedelta(days=rng.randint(20, 31))
