@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,24 +12,15 @@ from pynamodb.models import Model
 
 from emulator.template import Schedule, load_template
 from lifecycle.store import models
+from tests.template_validator import load_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 
 
-def _validator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "validate_template", ROOT / "scripts" / "validate_template.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_given_repository_template_when_validated_then_no_problem():
-    assert _validator().validate(ROOT / "template.yaml") == []
+    assert load_validator().validate(ROOT / "template.yaml") == []
 
 
 @pytest.mark.parametrize(
@@ -58,7 +47,7 @@ def test_given_typo_in_sam_property_when_validated_then_fails_naming_it(
     assert original in text
     broken = tmp_path / "template.yaml"
     broken.write_text(text.replace(original, typo, 1), encoding="utf-8")
-    problems = _validator().validate(broken, base=ROOT)
+    problems = load_validator().validate(broken, base=ROOT)
     assert problems
     assert any(expected in problem for problem in problems)
 
@@ -207,5 +196,5 @@ def test_given_unsupported_schedule_when_listed_then_value_error(expression):
 
 def test_given_copy_without_functions_folder_when_validated_then_artifacts_reported(tmp_path):
     shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
-    problems = _validator().validate(tmp_path / "template.yaml")
+    problems = load_validator().validate(tmp_path / "template.yaml")
     assert any("functions/planner/ is not a folder" in p for p in problems)

@@ -12,15 +12,14 @@
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from emulator.template import load_template
+from tests.template_validator import load_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -340,23 +339,9 @@ def test_given_sender_when_template_read_then_opt_out_check_is_its_only_star_gra
 # ---------------------------------------------------------------- cfn-lint, informational
 
 
-def _validator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "validate_template", ROOT / "scripts" / "validate_template.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_given_template_check_when_cfn_lint_runs_then_informational_rules_are_included():
-    arguments = list(_validator().CFN_LINT_ARGS)
+    arguments = list(load_validator().CFN_LINT_ARGS)
     assert arguments[arguments.index("--include-checks") + 1] == "I"
-
-
-def test_given_repository_template_when_validated_with_informational_rules_then_clean():
-    assert _validator().validate(ROOT / "template.yaml") == []
 
 
 def test_given_stateful_resource_without_deletion_policy_when_validated_then_i3011_fails(tmp_path):
@@ -367,5 +352,5 @@ def test_given_stateful_resource_without_deletion_policy_when_validated_then_i30
     broken.write_text(
         text.replace(original, "  ImportDLQ:\n    Type: AWS::SQS::Queue\n", 1), encoding="utf-8"
     )
-    problems = _validator().validate(broken, base=ROOT)
+    problems = load_validator().validate(broken, base=ROOT)
     assert any("I3011" in problem for problem in problems), problems
