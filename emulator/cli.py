@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from emulator.chaos import ChaosSpec
 from emulator.runner import InputError, SimulationConfig, SimulationResult, dry_run, simulate
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -61,6 +62,12 @@ def _data_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
+CHAOS_HELP = (
+    "inject faults at the handlers' AWS calls, seeded: e.g. "
+    '"ses_throttle=0.3,ses_transient=0.05,crash_after_send=0.02,ddb_throttle=0.05,seed=7"'
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
@@ -74,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate the bundled demo data set")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--redeliver", action="store_true")
+    for command in (sim, demo):
+        command.add_argument("--chaos", metavar="SPEC", help=CHAOS_HELP)
     return parser
 
 
@@ -128,24 +137,65 @@ def summary(result: SimulationResult, out: Path) -> str:
                 f"{message['customer_id']:<8} {message['channel']:<5} "
                 f"{message['subject'] or message['text'][:60]}"
             )
+    lines.extend(_reliability_lines(report))
     lines.append(f"Wrote {out / 'messages.jsonl'} and {out / 'report.json'}")
     return "\n".join(lines)
 
 
+def integrity_line(report: dict[str, Any]) -> str:
+    """One line: planned, final states, pending, lost and duplicates."""
+    checks = report["integrity"]
+    return (
+        f"planned {checks['planned']}: sent {checks['sent']}, skipped {checks['skipped']}, "
+        f"failed {checks['failed']}, pending {checks['pending']}, lost {checks['lost']}, "
+        f"duplicates {checks['duplicates']}"
+    )
+
+
+def _reliability_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    if "integrity" in report:
+        lines.append("Integrity: " + integrity_line(report))
+    chaos = report.get("chaos")
+    if chaos:
+        injected = ", ".join(f"{k} {v}" for k, v in chaos["injected"].items())
+        lines.append(f"Chaos ({chaos['spec']}): injected {injected}")
+    errors = report.get("redelivery", {}).get("function_errors", {})
+    if errors:
+        lines.append(
+            "Failed invocations (retried as AWS would): "
+            + ", ".join(f"{k} {v}" for k, v in errors.items())
+        )
+    return lines
+
+
+def demo_config(
+    out: Path, redeliver: bool = False, chaos: ChaosSpec | None = None
+) -> SimulationConfig:
+    """The bundled demo data set's run."""
+    return SimulationConfig(
+        customers=DEMO_DIR / "customers.jsonl",
+        campaigns=DEMO_DIR / "campaigns.json",
+        start=DEMO_START,
+        days=DEMO_DAYS,
+        out=out,
+        redeliver=redeliver,
+        orders=DEMO_DIR / "orders.jsonl",
+        events=DEMO_DIR / "events.jsonl",
+        responses=DEMO_DIR / "responses.jsonl",
+        chaos=chaos,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        chaos = ChaosSpec.parse(args.chaos) if getattr(args, "chaos", None) is not None else None
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "demo":
-        config = SimulationConfig(
-            customers=DEMO_DIR / "customers.jsonl",
-            campaigns=DEMO_DIR / "campaigns.json",
-            start=DEMO_START,
-            days=DEMO_DAYS,
-            out=args.out,
-            redeliver=args.redeliver,
-            orders=DEMO_DIR / "orders.jsonl",
-            events=DEMO_DIR / "events.jsonl",
-            responses=DEMO_DIR / "responses.jsonl",
-        )
+        config = demo_config(args.out, args.redeliver, chaos)
     else:
         config = SimulationConfig(
             customers=args.customers,
@@ -157,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             orders=args.orders,
             events=args.events,
             responses=args.responses,
+            chaos=chaos,
         )
     try:
         if args.command == "dry-run":

@@ -2,7 +2,8 @@
 
 Owns :class:`SimulationConfig` (the input files, period and output directory of one run),
 :class:`InputError` (a missing or unusable input, reported to the user as such) and the checks
-that an input file exists. A leaf module: it imports nothing of the runner.
+that an input file exists. A leaf module: it imports nothing of the runner (the chaos spec's
+type only for the type checker).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulator.chaos import ChaosSpec
 
 
 class InputError(ValueError):
@@ -27,6 +32,7 @@ class SimulationConfig:
     orders: Path | None = None
     events: Path | None = None
     responses: Path | None = None
+    chaos: ChaosSpec | None = None  # faults to inject at the handlers' AWS calls
 
 
 def existing(path: Path, what: str) -> Path:

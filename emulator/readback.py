@@ -1,7 +1,8 @@
 """Read back what moto's SES and SNS received and turn it into message rows.
 
 Owns the rows of ``messages.jsonl`` (one per e-mail SES accepted and per SMS SNS published,
-with the SMS's customer and campaign taken from its ledger item) and the survey links found in
+with the SMS's customer and campaign taken from its ledger item), what the providers received
+for the integrity check (:func:`received`) and the survey links found in
 what was sent so far, which the runner needs to answer surveys as a customer would. Reads the
 moto back-ends directly; makes no AWS call of its own.
 """
@@ -19,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from emulator.environment import ACCOUNT, REGION
+from emulator.integrity import Received
 
 
 def message_line(raw: str | bytes) -> dict[str, Any]:
@@ -46,11 +48,14 @@ def message_line(raw: str | bytes) -> dict[str, Any]:
     }
 
 
-def sms_line(item: dict[str, Any], phone: str, text: str) -> dict[str, Any]:
+def sms_line(
+    item: dict[str, Any], phone: str, text: str, sent_at: str | None = None
+) -> dict[str, Any]:
     """Row of one SMS, described by its ledger item (DynamoDB JSON)."""
     from zoneinfo import ZoneInfo
 
-    sent = datetime.fromisoformat(item["sent_at"]["S"].replace("Z", "+00:00"))
+    at = sent_at or item["sent_at"]["S"]
+    sent = datetime.fromisoformat(at.replace("Z", "+00:00"))
     local = sent.astimezone(ZoneInfo(item["timezone"]["S"]))
     return {
         "customer_id": item["customer_id"]["S"],
@@ -61,15 +66,32 @@ def sms_line(item: dict[str, Any], phone: str, text: str) -> dict[str, Any]:
         "subject": None,
         "text": text,
         "headers": {},
-        "sent_at": item["sent_at"]["S"],
+        "sent_at": at,
         "local_time": local.isoformat(),
     }
 
 
-def sent_messages(ledger: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _last_claim(item: dict[str, Any]) -> str | None:
+    """When the item was last claimed for sending (its last ``sending`` history entry)."""
+    claims = [
+        entry["M"]["at"]["S"]
+        for entry in item.get("history", {}).get("L", [])
+        if entry.get("M", {}).get("status", {}).get("S") == "sending"
+    ]
+    return claims[-1] if claims else None
+
+
+def sent_messages(
+    ledger: Iterable[dict[str, Any]], customers: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """Every message the providers accepted: SES raw mail and SNS SMS, in sending order.
 
-    ``ledger`` (the Deliveries table's items) is read only when an SMS was sent.
+    ``ledger`` (the Deliveries table's items) is read only when an SMS was sent. An SMS whose
+    ledger item never recorded SNS's message id (the worker died right after the hand-over)
+    is matched through the customer's phone (``customers``, read only then) to that
+    customer's one SMS item left claimed or failed without a provider id, and dated by its
+    last claim; an SMS that cannot be matched so is left out here (the integrity section
+    counts it).
     """
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
@@ -78,19 +100,64 @@ def sent_messages(ledger: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     messages = [message_line(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")]
     sms = sns_backends[ACCOUNT][REGION].sms_messages
     if sms:
+        items = [i for i in ledger if i.get("channel", {}).get("S") == "sms"]
         by_provider_id = {
             item["provider_message_id"]["S"]: item
-            for item in ledger
-            if item.get("channel", {}).get("S") == "sms" and "provider_message_id" in item
+            for item in items
+            if "provider_message_id" in item
         }
+        unmatched = [
+            (phone, text) for mid, (phone, text, *_) in sms.items() if mid not in by_provider_id
+        ]
+        phones = (
+            {c["phone"]["S"]: c["customer_id"]["S"] for c in customers if "phone" in c}
+            if unmatched
+            else {}
+        )
         for message_id, stored in sms.items():
             phone, text = stored[0], stored[1]
             item = by_provider_id.get(message_id)
             if item is not None:
                 messages.append(sms_line(item, phone, text))
+                continue
+            customer = phones.get(phone)
+            candidates = [
+                i
+                for i in items
+                if i["customer_id"]["S"] == customer
+                and "provider_message_id" not in i
+                and i["status"]["S"] in ("sending", "failed")
+                and _last_claim(i)
+            ]
+            if len(candidates) == 1:
+                messages.append(sms_line(candidates[0], phone, text, _last_claim(candidates[0])))
     return sorted(
         messages, key=lambda m: (m["sent_at"], m["campaign_id"], m["customer_id"], m["channel"])
     )
+
+
+def received() -> Received:
+    """What SES and SNS accepted: each e-mail's ``X-LCM-Delivery-Id``, each SMS as
+    (SNS message id, phone, text), in the order they arrived."""
+    from email.parser import BytesHeaderParser
+
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    parser = BytesHeaderParser()
+    email: list[str | None] = []
+    for message in ses_backends[ACCOUNT][REGION].sent_messages:
+        if not hasattr(message, "raw_data"):
+            continue
+        raw = message.raw_data
+        headers = parser.parsebytes(raw.encode() if isinstance(raw, str) else raw)
+        delivery = headers.get("X-LCM-Delivery-Id")
+        email.append(str(delivery) if delivery is not None else None)
+    sms = [
+        (str(message_id), str(stored[0]), str(stored[1]))
+        for message_id, stored in sns_backends[ACCOUNT][REGION].sms_messages.items()
+    ]
+    return Received(email=email, sms=sms)
 
 
 _SURVEY_LINK = re.compile(r"/s/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")

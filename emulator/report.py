@@ -92,18 +92,24 @@ def build_report(
     outside_period: int,
     planner: PlannerFigures,
     invocations: Counter[str],
+    integrity: dict[str, Any] | None = None,
+    redelivery: dict[str, Any] | None = None,
+    chaos: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of a run.
 
     ``rejected`` holds the rejections beyond the importer's own (input lines, answers that
-    could not be given); ``imports`` is the importer's result per file prefix.
+    could not be given); ``imports`` is the importer's result per file prefix; ``integrity``
+    (:func:`emulator.integrity.integrity`), ``redelivery`` (what AWS's retries had to do)
+    and ``chaos`` (the faults injected; only with ``--chaos``) are added as given.
     """
-    return {
+    report: dict[str, Any] = {
         "period": {
             "start": config.start.isoformat(),
             "days": config.days,
             "end": (config.start + timedelta(days=config.days)).isoformat(),
             "redeliver": config.redeliver,
+            "chaos": config.chaos.text() if config.chaos is not None else None,
         },
         "messages": len(messages),
         "by_channel": dict(sorted(Counter(m["channel"] for m in messages).items())),
@@ -122,6 +128,13 @@ def build_report(
         "planner": planner.report(),
         "invocations": dict(sorted(invocations.items())),
     }
+    if integrity is not None:
+        report["integrity"] = integrity
+    if redelivery is not None:
+        report["redelivery"] = redelivery
+    if chaos is not None:
+        report["chaos"] = chaos
+    return report
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -7,12 +7,16 @@ A small facade over the runner's modules, each owning one concern:
 - :mod:`emulator.events`: the AWS event shapes handed to the handlers;
 - :mod:`emulator.inputs`: the optional orders, usage events and survey answers;
 - :mod:`emulator.simulation`: the moto deployment and the simulated clock loop;
+- :mod:`emulator.queues`: the template's SQS queues on the simulated clock;
+- :mod:`emulator.boundary`: the hook on botocore that routes queue calls and injects chaos;
+- :mod:`emulator.chaos`: the ``--chaos`` spec and the faults it injects;
 - :mod:`emulator.readback`: what SES and SNS received, as message rows;
+- :mod:`emulator.integrity`: planned vs. final states vs. what the providers received;
 - :mod:`emulator.report`: ``report.json`` and the output files.
 
 This module owns :func:`simulate` and :func:`dry_run`, which start moto, run one of the two,
-and write the results. Imports go one way: this module -> simulation -> readback, report,
-events -> config, environment.
+and write the results. Imports go one way: this module -> simulation -> boundary, queues,
+chaos, readback, integrity, report, events -> config, environment.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator.config import InputError, SimulationConfig
 from emulator.environment import set_local_environment
 from emulator.events import dry_run_event
-from emulator.readback import sent_messages
+from emulator.integrity import integrity, outcomes
+from emulator.readback import received, sent_messages
 from emulator.report import build_report, by_campaign, survey_report, write_jsonl, write_outputs
 from emulator.simulation import Simulation
 
@@ -47,6 +52,9 @@ class SimulationResult:
     report: dict[str, Any]
     seconds: float = 0.0
     invocations: Counter[str] = field(default_factory=Counter)
+    # delivery id -> final ledger state ("sent", "skipped:no_consent", ...; "+received" when a
+    # provider has a message the ledger does not call sent)
+    outcomes: dict[str, str] = field(default_factory=dict)
 
 
 def dry_run(config: SimulationConfig) -> dict[str, Any]:
@@ -93,14 +101,17 @@ def simulate(config: SimulationConfig) -> SimulationResult:
     set_local_environment()
     from moto import mock_aws
 
-    with mock_aws():
-        simulation = Simulation(config)
+    end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=config.days)
+    with mock_aws(), Simulation(config) as simulation:
         simulation.deploy()
         imports = simulation.import_files()
         input_rejections = [asdict(r) for r in simulation.load_inputs()]
         simulation.run()
-        messages = sent_messages(simulation.ledger_items())
         ledger = list(simulation.ledger_items())
+        messages = sent_messages(ledger, simulation.customer_items())
+        providers = received()
+        checks = integrity(ledger, providers, end, simulation.send_window())
+        states = outcomes(ledger, providers)
         campaigns = by_campaign(ledger)
         surveys = survey_report(ledger)
         log_text = simulation.log.getvalue()
@@ -115,6 +126,9 @@ def simulate(config: SimulationConfig) -> SimulationResult:
         outside_period=simulation.outside_period,
         planner=simulation.planner,
         invocations=simulation.invocations,
+        integrity=checks,
+        redelivery=simulation.redelivery.report(simulation.queues.summary()),
+        chaos=simulation.chaos_report(),
     )
     write_outputs(config.out, messages, report, log_text)
     return SimulationResult(
@@ -122,4 +136,5 @@ def simulate(config: SimulationConfig) -> SimulationResult:
         report=report,
         seconds=time.perf_counter() - started,
         invocations=simulation.invocations,
+        outcomes=states,
     )

@@ -155,7 +155,8 @@ def test_given_bad_batches_when_sent_then_refused_like_sqs():
 
 def test_given_an_unknown_queue_url_when_called_then_left_to_moto():
     queues, _ = make_queues()
-    assert queues.api("SendMessage", {"QueueUrl": "https://x/lcm-Other", "MessageBody": "a"}) is None
+    call = {"QueueUrl": "https://x/lcm-Other", "MessageBody": "a"}
+    assert queues.api("SendMessage", call) is None
 
 
 def test_given_two_runs_when_sending_then_the_same_message_ids_in_the_same_order():
