@@ -38,13 +38,17 @@ class AwsBoundary:
 
         if self._original is not None:
             return
-        original: Callable[..., Any] = BaseClient._make_api_call
+        current = BaseClient._make_api_call
+        if getattr(current, "_emulator_boundary", None) is not None:
+            raise RuntimeError("another simulation's boundary is still installed")
+        original: Callable[..., Any] = current
         self._original = original
         boundary = self
 
         def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             return boundary.call(client, operation_name, api_params)
 
+        _make_api_call._emulator_boundary = self  # type: ignore[attr-defined]
         BaseClient._make_api_call = _make_api_call
 
     def uninstall(self) -> None:

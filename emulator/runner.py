@@ -70,8 +70,7 @@ def dry_run(config: SimulationConfig) -> dict[str, Any]:
     from moto import mock_aws
 
     start = datetime.combine(config.start, datetime.min.time(), UTC)
-    with mock_aws():
-        simulation = Simulation(config)
+    with mock_aws(), Simulation(config) as simulation:
         simulation.deploy()
         imports = simulation.import_files()
         simulation.clock.set(start)

@@ -189,3 +189,18 @@ def test_given_ddb_throttle_when_pynamodb_calls_then_it_fails_too(moto_boundary)
     with boundary.handler("SenderFunction"), pytest.raises(GetError) as error:
         Item.get("x")
     assert error.value.cause_response_code == "ProvisionedThroughputExceededException"
+
+
+def test_given_a_boundary_when_uninstalled_then_botocore_as_before_and_never_two_at_once():
+    from botocore.client import BaseClient
+
+    before = BaseClient._make_api_call
+    boundary = AwsBoundary(SimulatedQueues(lambda: T0))
+    boundary.install()
+    try:
+        assert BaseClient._make_api_call is not before
+        with pytest.raises(RuntimeError, match="still installed"):
+            AwsBoundary(SimulatedQueues(lambda: T0)).install()
+    finally:
+        boundary.uninstall()
+    assert BaseClient._make_api_call is before
