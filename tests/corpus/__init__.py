@@ -1,0 +1,1 @@
+"""Bad-input corpus, one module per entry point (see ``tests/corpus/corpus.py``)."""
