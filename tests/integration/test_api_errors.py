@@ -55,6 +55,25 @@ def test_given_malformed_json_when_sent_to_any_json_route_then_400_on_body(api: 
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "nested deeper than 64"),
+        ('{"a": NaN}', "NaN"),
+        ('{"a": Infinity}', "Infinity"),
+    ],
+    ids=["deep", "nan", "infinity"],
+)
+@pytest.mark.parametrize("name", ["create", "validate", "dry_run"])
+def test_given_hostile_json_when_sent_then_400_on_body_not_a_crash(
+    api: Api, name: str, body: str, reason: str
+):
+    status, answer = api(name, body)
+    assert status == 400
+    assert [e["field"] for e in answer["errors"]] == ["body"]
+    assert reason in answer["errors"][0]["message"]
+
+
 @pytest.mark.parametrize("name", JSON_BODY_ROUTES)
 def test_given_body_that_is_not_an_object_when_sent_then_400_on_body(api: Api, name: str):
     for body in ("[1, 2]", "null", '"text"', "42", ""):

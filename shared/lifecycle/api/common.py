@@ -45,6 +45,7 @@ from lifecycle.campaigns.repository import (
     CampaignStateError,
     StoredCampaign,
 )
+from lifecycle.core import jsonsafe
 from lifecycle.core.observability import logger
 from lifecycle.features.importer import ImportFileError
 from lifecycle.messages.channels.email import ProviderError
@@ -301,7 +302,7 @@ def decode_cursor(token: str) -> str:
     """The id a ``next_token`` continues after; 422 on ``next_token`` if we did not make it."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        data = jsonsafe.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         data = None
     after = data.get("after") if isinstance(data, dict) else None

@@ -14,7 +14,7 @@ from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import get_settings
 from lifecycle.features.erasure import ErasureReport, erase_customer
-from lifecycle.features.importer import import_customers
+from lifecycle.features.importer import import_customers, split_text
 from lifecycle.features.insights import customer_history
 from lifecycle.rules.records import CUSTOMER_ID_RE
 
@@ -67,7 +67,7 @@ def bulk_import(
     media_type = (content_type or "").split(";")[0].strip().lower()
     source = "request.csv" if media_type in CSV_TYPES else "request.jsonl"
     result = import_customers(
-        text.splitlines(), source, get_clock().now(), get_settings().country_shards
+        split_text(text), source, get_clock().now(), get_settings().country_shards
     )
     logger.info(
         "customers imported", extra={"imported": result.imported, "rejected": len(result.rejected)}
