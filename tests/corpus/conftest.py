@@ -83,3 +83,13 @@ def link_keys() -> Any:
 
     read = getattr(secrets, "signing_keys", None) or getattr(secrets, "signing_key")  # noqa: B009
     return read(get_settings())
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    """The corpus figures, when ``test_corpus_size`` ran."""
+    from tests.corpus.corpus import FIGURES
+
+    table = config.stash.get(FIGURES, None)
+    if table:
+        terminalreporter.section("bad-input corpus")
+        terminalreporter.write_line(table)

@@ -18,6 +18,8 @@ from dataclasses import field as dataclass_field
 from types import ModuleType
 from typing import Any, ClassVar
 
+import pytest
+
 # The module of each entry point, in the order the figures are reported.
 MODULES = (
     "tests.corpus.test_customers_file",
@@ -124,3 +126,57 @@ def prefix_ok(text: str, prefix: str | tuple[str, ...]) -> bool:
 
 def entry_modules() -> list[ModuleType]:
     return [importlib.import_module(name) for name in MODULES]
+
+
+def cases_by_entry_point() -> dict[str, list[Case]]:
+    """Every entry point's cases: a module's ``ENTRY_POINT`` and ``CASES``, or its
+    ``ENTRY_POINTS`` (entry point -> the name of the module's list of cases)."""
+    found: dict[str, list[Case]] = {}
+    for module in entry_modules():
+        named = getattr(module, "ENTRY_POINTS", None)
+        if named is None:
+            found[module.ENTRY_POINT] = list(module.CASES)
+        else:
+            for entry_point, attribute in named.items():
+                found[entry_point] = list(getattr(module, attribute))
+    return found
+
+
+# Where ``test_corpus_size`` leaves the table for the terminal summary (tests/corpus/conftest.py).
+FIGURES = pytest.StashKey[str]()
+
+KINDS = (
+    "rejected",
+    "file-refused",
+    "refused-4xx",
+    "dropped-invalid",
+    "batch-failure",
+    "ignored",
+    "accepted",
+)
+
+
+def figures(corpus: dict[str, list[Case]]) -> str:
+    """The cases per entry point and outcome kind, as a text table."""
+    width = max(len(name) for name in corpus) + 2
+    header = (
+        "entry point".ljust(width) + "".join(f"{k:>{len(k) + 2}}" for k in KINDS) + f"{'total':>8}"
+    )
+    rows = [header, "-" * len(header)]
+    totals = dict.fromkeys(KINDS, 0)
+    for name, cases in corpus.items():
+        counts = {kind: sum(1 for case in cases if case.expect.kind == kind) for kind in KINDS}
+        for kind in KINDS:
+            totals[kind] += counts[kind]
+        rows.append(
+            name.ljust(width)
+            + "".join(f"{counts[k]:>{len(k) + 2}}" for k in KINDS)
+            + f"{len(cases):>8}"
+        )
+    rows.append("-" * len(header))
+    rows.append(
+        "all".ljust(width)
+        + "".join(f"{totals[k]:>{len(k) + 2}}" for k in KINDS)
+        + f"{sum(totals.values()):>8}"
+    )
+    return "\n".join(rows)
