@@ -43,3 +43,10 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache shared/*.egg-info
+
+# Not part of `make test` (several minutes): the demo without faults and under three seeded
+# fault specs (python -m emulator.chaos_suite); fails on any duplicate, loss or unplanned
+# delivery. One line per spec; details in out/chaos/summary.json.
+.PHONY: chaos
+chaos: $(STAMP)
+	$(BIN)/python -m emulator.chaos_suite --out out/chaos
