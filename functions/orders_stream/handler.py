@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.pipeline.planner import plan_order_change, plan_settings
 from lifecycle.store.orders import from_stream_image
@@ -32,7 +32,7 @@ def record_handler(record: DynamoDBRecord) -> dict[str, Any]:
         from_stream_image(images.get("OldImage")),
         from_stream_image(images.get("NewImage")),
         get_clock().now(),
-        signing_key(settings),
+        signing_keys(settings),
         plan_settings(settings),
     )
     metrics.add_metric(

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.pipeline.planner import parse_task, plan_settings, plan_task
 
@@ -25,7 +25,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     settings = get_settings()
     task = parse_task(record.body)
-    report = plan_task(task, get_clock().now(), signing_key(settings), plan_settings(settings))
+    report = plan_task(task, get_clock().now(), signing_keys(settings), plan_settings(settings))
     metrics.add_metric(
         name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
     )

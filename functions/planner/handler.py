@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.pipeline.planner import (
     MISSED_SEND_WINDOW,
@@ -28,7 +28,7 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     settings = get_settings()
     report = plan_dated(
         get_clock().now(),
-        signing_key(settings),
+        signing_keys(settings),
         plan_settings(settings),
         send_tasks=task_sender(client("sqs"), settings.plan_queue_url),
     )

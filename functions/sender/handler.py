@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.pipeline.sender import (
     RetryLaterError,
@@ -35,7 +35,7 @@ def dependencies() -> SendDependencies:
     settings = get_settings()
     return SendDependencies(
         settings=settings,
-        key=signing_key(settings),
+        key=signing_keys(settings),
         sesv2=client("sesv2"),
         events=client("events"),
         sns=client("sns"),

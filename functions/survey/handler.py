@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import logger, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.features import surveys
 from lifecycle.features.unsubscribe import Page
@@ -32,7 +32,7 @@ def _respond(page: Page) -> Response[str]:
 
 @app.get("/s/<token>")
 def show(token: str) -> Response[str]:
-    return _respond(surveys.survey_page(token, signing_key(get_settings()), get_clock().now()))
+    return _respond(surveys.survey_page(token, signing_keys(get_settings()), get_clock().now()))
 
 
 def _form_body() -> str:
@@ -54,7 +54,7 @@ def answer(token: str) -> Response[str]:
     body = _form_body()
     return _respond(
         surveys.submit_answer(
-            token, body, signing_key(get_settings()), get_clock().now(), client("events")
+            token, body, signing_keys(get_settings()), get_clock().now(), client("events")
         )
     )
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import logger, tracer
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.features import unsubscribe
 
@@ -29,13 +29,13 @@ def _respond(page: unsubscribe.Page) -> Response[str]:
 
 @app.get("/u/<token>")
 def confirm(token: str) -> Response[str]:
-    key = signing_key(get_settings())
+    key = signing_keys(get_settings())
     return _respond(unsubscribe.confirmation_page(token, key, get_clock().now()))
 
 
 @app.post("/u/<token>")
 def one_click(token: str) -> Response[str]:
-    key = signing_key(get_settings())
+    key = signing_keys(get_settings())
     return _respond(unsubscribe.unsubscribe(token, key, get_clock().now()))
 
 

@@ -191,13 +191,13 @@ def _send_birthdays(clock: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
     from lifecycle.core.aws import client
-    from lifecycle.core.secrets import signing_key
+    from lifecycle.core.secrets import signing_keys
     from lifecycle.core.settings import get_settings
     from lifecycle.pipeline.planner import PlanSettings, plan_dated
     from lifecycle.pipeline.sender import SendDependencies, process_delivery
 
     settings = get_settings()
-    key = signing_key(settings)
+    key = signing_keys(settings)
     start = datetime(2027, 3, 13, tzinfo=UTC)
     clock.set(start)
     plan_dated(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from emulator.template import FakeLambdaContext, load_handler
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.core.tokens import sign_unsubscribe
 from lifecycle.features.importer import import_campaigns, import_customers
@@ -95,7 +95,7 @@ def _unsubscribe_event(name: str, token: str) -> dict[str, Any]:
 
 
 def _token(now: datetime, ttl_days: int = 90) -> str:
-    key = signing_key(get_settings())
+    key = signing_keys(get_settings())
     return sign_unsubscribe(
         key,
         customer_id="c-001",

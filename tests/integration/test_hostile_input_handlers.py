@@ -18,7 +18,7 @@ import pytest
 
 from emulator.template import FakeLambdaContext, load_handler
 from lifecycle.core.aws import client
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.core.tokens import sign
 from lifecycle.features.importer import import_campaigns, import_customers
@@ -199,7 +199,7 @@ def test_given_usage_event_in_the_future_when_handled_then_invalid_and_nothing_m
 
 # ------------------------------------------------------------------------- survey answers
 def _survey_post(body: str, *, base64_encoded: bool = False) -> dict[str, Any]:
-    key = signing_key(get_settings())
+    key = signing_keys(get_settings())
     token = sign(key, "survey", {"s": "nps#c-001#o-1", "q": "nps"}, T0, 30)
     event = load_event("survey/post_answer.json")
     event["path"] = f"/s/{token}"

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from emulator.template import FakeLambdaContext, load_handler
 from lifecycle.core.aws import client
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.features.importer import import_campaigns, import_customers
 from lifecycle.features.surveys import submit_answer, survey_stats
@@ -62,7 +62,7 @@ def _customers(*records: dict[str, Any]) -> None:
 def _deps() -> SendDependencies:
     settings = get_settings()
     return SendDependencies(
-        settings=settings, key=signing_key(settings), sesv2=client("sesv2"), sns=client("sns")
+        settings=settings, key=signing_keys(settings), sesv2=client("sesv2"), sns=client("sns")
     )
 
 
@@ -168,7 +168,7 @@ def test_given_survey_sent_when_answered_then_one_response_updated_and_detractor
             self.entries += Entries
 
     events = Recorder()
-    key = signing_key(get_settings())
+    key = signing_keys(get_settings())
     assert submit_answer(token, "score=3&comment=late", key, now, events).status == 200
     assert submit_answer(token, "score=4", key, now + timedelta(hours=1), events).status == 200
     assert submit_answer(token, "score=11", key, now, events).status == 400
@@ -287,7 +287,7 @@ def test_given_sms_campaign_when_sent_then_sns_gets_text_and_opted_out_numbers_a
     )
     report = plan_dated(
         T0,
-        signing_key(get_settings()),
+        signing_keys(get_settings()),
         PlanSettings(shards=1, ttl_days=400, ahead_days=1, max_send_delay=timedelta(minutes=15)),
     )
     assert report.created == {"queued": 2, "no_address": 1, "no_consent": 1}

@@ -67,7 +67,7 @@ from lifecycle.campaigns.repository import (
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock, utc_iso
 from lifecycle.core.observability import logger
-from lifecycle.core.secrets import signing_key
+from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.features.dryrun import dry_run, estimate, preview
 from lifecycle.features.insights import campaign_stats
@@ -321,7 +321,7 @@ def preview_one(
         campaign,
         customer,
         _channel(campaign, request.channel),
-        signing_key(settings),
+        signing_keys(settings),
         settings,
         get_clock().now(),
     )
@@ -404,7 +404,7 @@ def _deps() -> SendDependencies:
     settings = get_settings()
     return SendDependencies(
         settings=settings,
-        key=signing_key(settings),
+        key=signing_keys(settings),
         sesv2=client("sesv2"),
         events=None,
         sns=client("sns"),

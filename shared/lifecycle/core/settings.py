@@ -40,7 +40,8 @@ class Settings(BaseModel):
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
     dispatch_shards: int = Field(default=4, alias="DISPATCH_SHARDS", ge=1, le=64)
     ledger_ttl_days: int = Field(default=400, alias="LEDGER_TTL_DAYS", ge=30)
-    unsubscribe_token_ttl_days: int = Field(default=90, alias="UNSUBSCRIBE_TOKEN_TTL_DAYS", ge=1)
+    # One-click unsubscribe links must keep working for at least a year after sending.
+    unsubscribe_token_ttl_days: int = Field(default=400, alias="UNSUBSCRIBE_TOKEN_TTL_DAYS", ge=366)
     send_lease_seconds: int = Field(default=300, alias="SEND_LEASE_SECONDS", ge=30)
     max_send_delay_minutes: int = Field(default=15, alias="MAX_SEND_DELAY_MINUTES", ge=1)
     plan_ahead_days: int = Field(default=1, alias="PLAN_AHEAD_DAYS", ge=1, le=7)

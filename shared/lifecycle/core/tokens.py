@@ -1,7 +1,15 @@
-"""HMAC-signed tokens for one-click unsubscribe links (RFC 8058).
+"""HMAC-signed tokens for one-click unsubscribe (RFC 8058) and survey links.
 
-Format: ``base64url(json payload) "." base64url(HMAC-SHA256(key, payload))``. The payload
-holds ids only (no PII): customer id, channel, campaign id and expiry.
+Format: ``base64url(json payload) "." base64url(HMAC-SHA256(key, purpose ":" payload))``.
+The payload holds ids only (no PII): customer id, channel, campaign id, expiry and ``kid``,
+the id of the signing key.
+
+Key rotation: links are signed with the current key of a :class:`SigningKeys` ring and
+verified with the key their ``kid`` names (read before the signature is checked, like a JWT
+header; it is signed with the rest), so a link signed before a rotation keeps working while its
+key stays in the ring. An unknown ``kid`` is answered like a forged signature. A payload
+without ``kid`` (issued before key ids existed) is verified with the key ``k0``, the id the
+old single-string secret is read as.
 """
 
 from __future__ import annotations
@@ -11,9 +19,15 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+LEGACY_KID = "k0"
+KID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
+MAX_TOKEN_LENGTH = 1024
 
 
 class TokenError(ValueError):
@@ -22,6 +36,43 @@ class TokenError(ValueError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """A key ring: ``current`` signs, every key in ``keys`` verifies what it signed."""
+
+    current: str
+    keys: Mapping[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise ValueError(f"current key id {self.current!r} is not among the keys")
+        malformed = sorted(kid for kid in self.keys if not KID_RE.match(kid))
+        if malformed:
+            raise ValueError(f"key ids must be 1-32 of A-Z a-z 0-9 _ -: {malformed}")
+
+    @classmethod
+    def single(cls, key: bytes) -> SigningKeys:
+        """One key, with the id of the old single-string secret (``k0``)."""
+        return cls(LEGACY_KID, {LEGACY_KID: key})
+
+    @property
+    def current_key(self) -> bytes:
+        return self.keys[self.current]
+
+
+# Plain bytes are one key with id ``k0`` (tests, and code that never rotates).
+Keys = SigningKeys | bytes
+
+
+def key_ring(keys: Keys) -> SigningKeys:
+    return keys if isinstance(keys, SigningKeys) else SigningKeys.single(keys)
+
+
+def current_key(keys: Keys) -> bytes:
+    """The key new links and coupon codes are made with."""
+    return key_ring(keys).current_key
 
 
 @dataclass(frozen=True)
@@ -44,19 +95,36 @@ def _mac(key: bytes, payload: str, purpose: str = "unsub") -> str:
     return _b64(hmac.new(key, f"{purpose}:{payload}".encode(), hashlib.sha256).digest())
 
 
-def sign(key: bytes, purpose: str, body: dict[str, Any], now: datetime, ttl_days: int) -> str:
-    """Sign ``body`` (ids only) for ``purpose``; it expires ``ttl_days`` after ``now``."""
-    content = dict(body, e=int((now + timedelta(days=ttl_days)).timestamp()))
+def sign(key: Keys, purpose: str, body: dict[str, Any], now: datetime, ttl_days: int) -> str:
+    """Sign ``body`` (ids only) for ``purpose`` with the current key; it expires ``ttl_days``
+    after ``now``."""
+    ring = key_ring(key)
+    content = dict(body, e=int((now + timedelta(days=ttl_days)).timestamp()), kid=ring.current)
     payload = _b64(json.dumps(content, separators=(",", ":"), sort_keys=True).encode())
-    return f"{payload}.{_mac(key, payload, purpose)}"
+    return f"{payload}.{_mac(ring.current_key, payload, purpose)}"
 
 
-def verify(key: bytes, purpose: str, token: str, now: datetime) -> dict[str, Any]:
-    """Check a token of ``purpose``; raise :class:`TokenError` (malformed/forged/expired)."""
-    if not token or len(token) > 1024 or token.count(".") != 1:
+def _kid(payload: str) -> str:
+    """The key id a payload names: ``k0`` when it names none, also when it cannot be read
+    (its signature check then refuses it); ``""`` (no key) when ``kid`` is not text."""
+    try:
+        body = json.loads(_unb64(payload))
+    except (ValueError, binascii.Error):
+        return LEGACY_KID
+    kid = body.get("kid", LEGACY_KID) if isinstance(body, dict) else LEGACY_KID
+    return kid if isinstance(kid, str) else ""
+
+
+def verify(key: Keys, purpose: str, token: str, now: datetime) -> dict[str, Any]:
+    """Check a token of ``purpose`` with the key its ``kid`` names; raise :class:`TokenError`
+    (malformed/forged/expired). An unknown ``kid`` is ``forged``."""
+    if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
         raise TokenError("malformed", "token is malformed")
     payload, mac = token.split(".")
-    if not hmac.compare_digest(_mac(key, payload, purpose), mac):
+    secret = key_ring(key).keys.get(_kid(payload))
+    if secret is None:
+        raise TokenError("forged", "token signature does not match (unknown key id)")
+    if not hmac.compare_digest(_mac(secret, payload, purpose), mac):
         raise TokenError("forged", "token signature does not match")
     try:
         body = json.loads(_unb64(payload))
@@ -71,13 +139,13 @@ def verify(key: bytes, purpose: str, token: str, now: datetime) -> dict[str, Any
 
 
 def sign_unsubscribe(
-    key: bytes, *, customer_id: str, channel: str, campaign_id: str, now: datetime, ttl_days: int
+    key: Keys, *, customer_id: str, channel: str, campaign_id: str, now: datetime, ttl_days: int
 ) -> str:
     body = {"c": customer_id, "ch": channel, "k": campaign_id}
     return sign(key, "unsub", body, now, ttl_days)
 
 
-def verify_unsubscribe(key: bytes, token: str, now: datetime) -> UnsubscribeClaim:
+def verify_unsubscribe(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
     """Check signature and expiry; raise :class:`TokenError` (malformed/forged/expired)."""
     body = verify(key, "unsub", token, now)
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from lifecycle.campaigns.model import Campaign
 from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import Keys
 from lifecycle.messages.channels.base import Message
 from lifecycle.occasions.base import Occurrence
 from lifecycle.occasions.registry import occasion_for
@@ -140,7 +141,7 @@ def preview(
     campaign: Campaign,
     customer: dict[str, Any],
     channel: str,
-    key: bytes,
+    key: Keys,
     settings: Settings,
     now: datetime,
 ) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from lifecycle.campaigns.model import Campaign
 from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
-from lifecycle.core.tokens import TokenError, verify
+from lifecycle.core.tokens import Keys, TokenError, verify
 from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
 from lifecycle.occasions.survey import OCCASION as SURVEY
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
@@ -113,7 +113,7 @@ class SurveyClaim:
     order_id: str | None
 
 
-def _claim(key: bytes, token: str, now: datetime) -> SurveyClaim:
+def _claim(key: Keys, token: str, now: datetime) -> SurveyClaim:
     body = verify(key, "survey", token, now)
     try:
         survey = str(body["s"])
@@ -190,7 +190,7 @@ def _form(
     )
 
 
-def survey_page(token: str, key: bytes, now: datetime) -> Page:
+def survey_page(token: str, key: Keys, now: datetime) -> Page:
     try:
         claim = _claim(key, token, now)
     except TokenError as exc:
@@ -237,7 +237,7 @@ def parse_answer(body: str, kind: str) -> tuple[int, str | None]:
     return score, comment
 
 
-def submit_answer(token: str, body: str, key: bytes, now: datetime, events: Any | None) -> Page:
+def submit_answer(token: str, body: str, key: Keys, now: datetime, events: Any | None) -> Page:
     try:
         claim = _claim(key, token, now)
     except TokenError as exc:

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 
 from lifecycle.core.observability import logger
-from lifecycle.core.tokens import TokenError, verify_unsubscribe
+from lifecycle.core.tokens import Keys, TokenError, verify_unsubscribe
 from lifecycle.store.customers import record_unsubscribe
 
 STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
@@ -45,7 +45,7 @@ def _error_page(error: TokenError) -> Page:
     )
 
 
-def confirmation_page(token: str, key: bytes, now: datetime) -> Page:
+def confirmation_page(token: str, key: Keys, now: datetime) -> Page:
     """GET: check the token and show a button that POSTs; changes nothing."""
     try:
         claim = verify_unsubscribe(key, token, now)
@@ -60,7 +60,7 @@ def confirmation_page(token: str, key: bytes, now: datetime) -> Page:
     return _page(200, "Unsubscribe", form)
 
 
-def unsubscribe(token: str, key: bytes, now: datetime) -> Page:
+def unsubscribe(token: str, key: Keys, now: datetime) -> Page:
     """POST (one-click or the confirmation form): withdraw consent for the token's channel."""
     try:
         claim = verify_unsubscribe(key, token, now)

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import Keys
 from lifecycle.rules.orders import Order
 
 Trigger = Literal["date", "order"]
@@ -79,7 +80,7 @@ PROCEED = Check()
 class LinkSigner:
     """What occasions need to put signed links into messages (key and settings)."""
 
-    key: bytes
+    key: Keys
     settings: Settings
 
 

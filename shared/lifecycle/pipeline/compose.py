@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from lifecycle.campaigns.model import Campaign, offer_context, sample_context
 from lifecycle.core.settings import Settings
-from lifecycle.core.tokens import sign_unsubscribe
+from lifecycle.core.tokens import Keys, sign_unsubscribe
 from lifecycle.messages.channels import channel_for
 from lifecycle.messages.channels.base import Message, Rendered
 from lifecycle.occasions.registry import occasion_for
@@ -23,7 +23,7 @@ FAMILY_NAME_FIRST = frozenset({"zh", "ja", "ko", "hu", "vi"})
 
 def unsubscribe_url(
     settings: Settings,
-    key: bytes,
+    key: Keys,
     *,
     customer_id: str,
     channel: str,
@@ -85,7 +85,7 @@ def compose(
     campaign: Campaign,
     customer: dict[str, Any],
     now: datetime,
-    key: bytes,
+    key: Keys,
     settings: Settings,
     extra: dict[str, Any] | None = None,
 ) -> Message:
@@ -124,7 +124,7 @@ def render_sample(
     campaign: Campaign,
     customer: dict[str, Any],
     channel_name: str,
-    key: bytes,
+    key: Keys,
     settings: Settings,
     now: datetime,
 ) -> Rendered:

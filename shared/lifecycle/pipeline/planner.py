@@ -29,6 +29,7 @@ from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import Keys
 from lifecycle.occasions.base import Occurrence, Reader
 from lifecycle.occasions.orders import became_delivered
 from lifecycle.occasions.registry import occasion_for, types
@@ -107,7 +108,7 @@ def plan_occurrence(
     customer: dict[str, Any],
     occurrence: Occurrence,
     now: datetime,
-    key: bytes,
+    key: Keys,
     *,
     first_planning: bool,
     max_send_delay: timedelta,
@@ -169,7 +170,7 @@ class _Writer:
     """Plans occurrences into the ledger for one run and counts what it wrote."""
 
     now: datetime
-    key: bytes
+    key: Keys
     settings: PlanSettings
     report: PlanReport
 
@@ -208,7 +209,7 @@ def candidates(
 
 def plan_dated(
     now: datetime,
-    key: bytes,
+    key: Keys,
     settings: PlanSettings,
     *,
     send_tasks: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -281,7 +282,7 @@ def plan_dated(
 def plan_task(
     task: dict[str, Any],
     now: datetime,
-    key: bytes,
+    key: Keys,
     settings: PlanSettings,
     campaign: Campaign | None = None,
 ) -> PlanReport:
@@ -325,7 +326,7 @@ def plan_order_change(
     old: Order | None,
     new: Order | None,
     now: datetime,
-    key: bytes,
+    key: Keys,
     settings: PlanSettings,
     *,
     campaigns: list[Campaign] | None = None,

@@ -21,6 +21,7 @@ from lifecycle.campaigns.repository import load_campaign
 from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.observability import MetricUnit, count, logger, metrics
 from lifecycle.core.settings import Settings
+from lifecycle.core.tokens import Keys
 from lifecycle.messages.channels import channel_for
 from lifecycle.messages.channels.base import (
     Channel,
@@ -74,7 +75,7 @@ def retry_delay(receive_count: int, rng: random.Random) -> int:
 @dataclass(frozen=True)
 class SendDependencies:
     settings: Settings
-    key: bytes
+    key: Keys
     sesv2: Any
     events: Any | None = None
     sns: Any | None = None

@@ -13,11 +13,13 @@ import hashlib
 import hmac
 from datetime import date, timedelta
 
+from lifecycle.core.tokens import Keys, current_key
+
 CODE_BODY_LENGTH = 10  # base32 characters: 50 bits
 
 
-def coupon_code(prefix: str, delivery_id: str, key: bytes) -> str:
-    digest = hmac.new(key, f"coupon:{delivery_id}".encode(), hashlib.sha256).digest()
+def coupon_code(prefix: str, delivery_id: str, key: Keys) -> str:
+    digest = hmac.new(current_key(key), f"coupon:{delivery_id}".encode(), hashlib.sha256).digest()
     body = base64.b32encode(digest).decode("ascii")[:CODE_BODY_LENGTH]
     # Avoid look-alikes in printed codes: base32 has no 0/1/8/9 but has O/I/L; keep as is,
     # codes are matched case-insensitively by shops.
