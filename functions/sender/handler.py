@@ -47,8 +47,12 @@ def record_handler(record: SQSRecord) -> str:
         delivery_id = json.loads(record.body)["delivery_id"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"message {record.message_id} has no delivery_id") from exc
+    if not isinstance(delivery_id, str) or not delivery_id:
+        # Not one of ours (a null, a number, an object): fail it so it reaches the DLQ,
+        # never treat it as an unknown id and delete it.
+        raise ValueError(f"message {record.message_id}: delivery_id must be a non-empty string")
     try:
-        outcome = process_delivery(str(delivery_id), get_clock().now(), dependencies())
+        outcome = process_delivery(delivery_id, get_clock().now(), dependencies())
     except RetryLaterError:
         back_off(record)
         raise

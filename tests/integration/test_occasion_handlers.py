@@ -68,6 +68,7 @@ def _deps() -> SendDependencies:
 
 # ---------------------------------------------------------------- usage events
 def test_given_usage_events_when_ingested_then_last_activity_only_moves_forward(aws, clock):
+    clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))  # the fixture event's time
     _customers({"customer_id": "c-001", "last_active_at": "2027-03-01T00:00:00Z"})
     usage = _handler(aws, "UsageFunction")
     event = load_event("usage/usage_recorded.json")

@@ -43,16 +43,6 @@ class UsageDetail(BaseModel):
         return parse_instant(value)
 
 
-def _reference_time(event: dict[str, Any]) -> datetime:
-    """The clock's now, or the event's ``time`` when it is a valid, later instant."""
-    now = get_clock().now()
-    try:
-        sent = parse_instant(event.get("time"))
-    except ValueError:
-        return now
-    return max(now, sent)
-
-
 def parse_usage_event(event: dict[str, Any]) -> UsageDetail:
     if event.get("detail-type") != DETAIL_TYPE:
         raise UsageEventError(f"detail-type must be {DETAIL_TYPE}")
@@ -63,7 +53,8 @@ def parse_usage_event(event: dict[str, Any]) -> UsageDetail:
             f"{'.'.join(str(p) for p in e['loc']) or 'detail'}: {e['msg']}" for e in exc.errors()
         )
         raise UsageEventError(problems) from None
-    reference = _reference_time(event)
+    # The clock only: the event's own "time" is set by its producer and proves nothing.
+    reference = get_clock().now()
     if detail.at > reference + MAX_FUTURE:
         raise UsageEventError(
             f"at: {utc_iso(detail.at)} is in the future "

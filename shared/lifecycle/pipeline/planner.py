@@ -37,7 +37,7 @@ from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.offers import coupon_code, valid_until
 from lifecycle.rules.orders import Order
-from lifecycle.rules.records import is_valid_timezone
+from lifecycle.rules.records import is_valid_timezone, parse_instant
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer, read_index
@@ -336,6 +336,10 @@ def plan_order_change(
     writer = _Writer(now, key, settings, report)
     if new is None or not became_delivered(old, new):
         return report
+    # A delivery time in the future (or before 1900) is a bug at the source: fail the
+    # record (the stream retries, then its DLQ keeps it) rather than plan for that time.
+    if new.delivered_at is not None:
+        parse_instant(new.delivered_at, now)
     if campaigns is None:
         campaigns = [entry[0] for kind in types("order") for entry in active_campaigns(kind)]
     if not campaigns:
