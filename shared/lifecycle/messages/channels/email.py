@@ -19,6 +19,7 @@ from lifecycle.messages.channels.base import (
     Rendered,
     call_provider,
 )
+from lifecycle.messages.tags import delivery_tags
 from lifecycle.rules.templates import render_email
 
 __all__ = ["EMAIL", "OutgoingEmail", "ProviderError", "build_mime", "send_email"]
@@ -99,9 +100,11 @@ def send_email(sesv2: Any, mail: OutgoingEmail, configuration_set: str = "") -> 
         "FromEmailAddress": mail.sender,
         "Destination": {"ToAddresses": [mail.to]},
         "Content": {"Raw": {"Data": raw}},
+        # SES copies the tags into its events: the delivery id lets feedback find the item.
         "EmailTags": [
             {"Name": "campaign_id", "Value": _tag(mail.campaign_id)},
             {"Name": "occasion", "Value": _tag(mail.occasion)},
+            *delivery_tags(mail.delivery_id),
         ],
     }
     if configuration_set:
