@@ -4,7 +4,8 @@ Routes raise exceptions; :func:`register_error_handlers` maps each type to its a
 Two body shapes: ``Errors`` ``{"errors": [{field, message}]}`` and ``Problem``
 ``{"error": code, "message": text}``.
 
-* 400 ``Errors`` (field ``body``): the body is not JSON or not an object.
+* 400 ``Errors`` (field ``body``): the body is not JSON or not an object, is flagged base64
+  but is not, or is not UTF-8 (:class:`UnreadableBodyError`).
 * 400 ``Problem``: :class:`BadRequestError` (``empty_body``, ``bad_customer_id``) and
   ``ImportFileError`` (``unreadable_file``).
 * 404 ``Problem`` ``not_found``: ``CampaignNotFoundError``, :class:`CustomerNotFoundError`,
@@ -12,7 +13,8 @@ Two body shapes: ``Errors`` ``{"errors": [{field, message}]}`` and ``Problem``
 * 409 ``Problem``: ``already_exists`` (``CampaignExistsError``), ``version_conflict`` with
   ``current_version`` (``CampaignConflictError``), ``invalid_transition`` / ``archived``
   (``CampaignStateError``).
-* 415 ``Problem`` ``unsupported_media_type``: a JSON route got another Content-Type.
+* 415 ``Problem`` ``unsupported_media_type``: a JSON route got another Content-Type (forms
+  too; media types compare case-insensitively, see :class:`JsonBodyValidation`).
 * 422 ``Errors``: Powertools' ``RequestValidationError`` (query, header and typed body
   fields), ``CampaignError``, :class:`InvalidFieldsError`, ``RenderError``.
 * 428 ``Problem`` ``version_required``: :class:`VersionRequiredError`.
@@ -29,11 +31,17 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    OpenAPIResponseValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from lifecycle.api.models import CampaignView, Errors, Problem
 from lifecycle.campaigns.model import CampaignError, FieldError
@@ -78,6 +86,10 @@ class InvalidFieldsError(ValueError):
     @classmethod
     def one(cls, field: str, message: str) -> InvalidFieldsError:
         return cls([FieldError(field, message)])
+
+
+class UnreadableBodyError(ValueError):
+    """The body is not text: flagged base64 but is not, or not UTF-8 (400 on ``body``)."""
 
 
 class VersionRequiredError(ValueError):
@@ -177,6 +189,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _render_failed(exc: RenderError) -> Response[Any]:
         return errors_response(422, [FieldError(exc.field, exc.message)])
 
+    @app.exception_handler(UnreadableBodyError)
+    def _unreadable_body(exc: UnreadableBodyError) -> Response[Any]:
+        return errors_response(400, [FieldError("body", str(exc))])
+
     @app.exception_handler(BadRequestError)
     def _bad_request(exc: BadRequestError) -> Response[Any]:
         return problem_response(400, exc.code, str(exc))
@@ -222,6 +238,72 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ProviderError)
     def _provider_failed(exc: ProviderError) -> Response[Any]:
         return problem_response(502, "provider_error", str(exc))
+
+
+# ---------------------------------------------------------------- reading bodies
+
+
+def raw_body(event: BaseProxyEvent) -> str | bytes:
+    """The body as sent: bytes when API Gateway base64-encoded it, else the text."""
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise UnreadableBodyError("flagged as base64 but is not valid base64") from None
+
+
+def body_text(event: BaseProxyEvent) -> str:
+    """The body as text; :class:`UnreadableBodyError` if it is not (UTF-8) text."""
+    body = raw_body(event)
+    if isinstance(body, str):
+        return body
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableBodyError(f"not UTF-8 text (byte {exc.start + 1})") from None
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading typed bodies as JSON only.
+
+    Powertools compares the Content-Type case-sensitively and parses forms into fields; here
+    the media type is compared case-insensitively, anything but ``application/json`` (forms
+    too) is 415, and a body that is not text is 400 before Powertools decodes it.
+    """
+
+    def _get_body(self, app: EventHandlerInstance) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type") or ""
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type and media_type != JSON:
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[
+                    {
+                        "type": "unsupported_content_type",
+                        "loc": ("body",),
+                        "msg": f"Unsupported content type: {content_type}",
+                        "input": {},
+                        "ctx": {},
+                    }
+                ],
+            )
+        body_text(app.current_event)
+        return self._parse_json_data(app)
+
+
+def use_json_body_validation(app: APIGatewayRestResolver) -> None:
+    """Validate requests with :class:`JsonBodyValidation` (call before the first request).
+
+    Powertools creates its own validation middlewares on first use only when the resolver
+    has none, so both are set here (the response one exactly as Powertools builds it).
+    """
+    app._request_validation_middleware = JsonBodyValidation()
+    app._response_validation_middleware = OpenAPIResponseValidationMiddleware(
+        validation_serializer=app._serializer,
+        has_response_validation_error=app._has_response_validation_error,
+    )
 
 
 # ---------------------------------------------------------------- OpenAPI answers
@@ -316,12 +398,17 @@ __all__ = [
     "BadRequestError",
     "CustomerNotFoundError",
     "InvalidFieldsError",
+    "JsonBodyValidation",
+    "UnreadableBodyError",
     "VersionRequiredError",
+    "body_text",
     "campaign_response",
     "decode_cursor",
     "encode_cursor",
     "expected_version",
+    "raw_body",
     "register_error_handlers",
     "require_customer",
     "responses",
+    "use_json_body_validation",
 ]

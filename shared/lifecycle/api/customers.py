@@ -8,13 +8,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from lifecycle.api.common import BadRequestError, require_customer, responses
+from lifecycle.api.common import BadRequestError, raw_body, require_customer, responses
 from lifecycle.api.models import CustomerHistory, ImportReport
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import logger
 from lifecycle.core.settings import get_settings
 from lifecycle.features.erasure import ErasureReport, erase_customer
-from lifecycle.features.importer import import_customers, split_text
+from lifecycle.features.importer import import_customers, split_lines, split_text
 from lifecycle.features.insights import customer_history
 from lifecycle.rules.records import CUSTOMER_ID_RE
 
@@ -45,7 +45,8 @@ _IMPORT_BODY = {
     summary="Import customers (JSON Lines or CSV)",
     description=(
         "Upserts every valid row; bad rows are listed with their line and reason and never "
-        "stop the good ones. An erased customer stays suppressed when imported again."
+        "stop the good ones. The row of an erased customer is rejected with reason `erased`: "
+        "their data never comes back."
     ),
     operation_id="importCustomers",
     tags=TAGS,
@@ -61,14 +62,15 @@ def bulk_import(
         str | None, Header(alias="Content-Type", include_in_schema=False)
     ] = None,
 ) -> ImportReport:
-    text = router.current_event.decoded_body or ""
-    if not text.strip():
+    # A base64 body stays bytes: each line is decoded on its own, so a line that is not
+    # UTF-8 is rejected alone (as in an S3 upload).
+    body = raw_body(router.current_event)
+    if not body.strip():
         raise BadRequestError("empty_body", "send JSON Lines or CSV (text/csv) in the body")
+    lines = split_lines(body) if isinstance(body, bytes) else split_text(body)
     media_type = (content_type or "").split(";")[0].strip().lower()
     source = "request.csv" if media_type in CSV_TYPES else "request.jsonl"
-    result = import_customers(
-        split_text(text), source, get_clock().now(), get_settings().country_shards
-    )
+    result = import_customers(lines, source, get_clock().now(), get_settings().country_shards)
     logger.info(
         "customers imported", extra={"imported": result.imported, "rejected": len(result.rejected)}
     )
@@ -103,7 +105,9 @@ def history(
     description=(
         "The customer becomes a tombstone (consent withdrawn, every channel unsubscribed); "
         "ledger items lose their context and queued ones are skipped as `erased`; survey "
-        "answers lose comment and order id. Answers 200 also when the customer is unknown."
+        "answers lose comment and order id. Their survey and unsubscribe links answer 410 "
+        "and store nothing; later imports of the id are rejected (`erased`). Answers 200 "
+        "also when the customer is unknown."
     ),
     operation_id="eraseCustomer",
     tags=TAGS,
