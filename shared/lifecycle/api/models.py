@@ -128,6 +128,14 @@ class StatusChange(BaseModel):
         default=None, description="The version you read; or send it as If-Match."
     )
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        # Lax int reads true as 1. Not StrictInt: "3" stays a version, like body version of PUT.
+        if isinstance(value, bool):
+            raise ValueError("Input should be a valid integer, not true or false")
+        return value
+
 
 # ---------------------------------------------------------------- previews, dry runs, sends
 
