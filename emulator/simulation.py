@@ -74,6 +74,9 @@ UNBOUNDED_STREAM_RETRIES = 100
 _RETRYABLE = (Exception, WorkerCrash)
 
 
+MAX_RECEIVE = 10  # SQS ReceiveMessage returns at most 10 messages
+
+
 @dataclass
 class Redelivery:
     """What AWS's retry machinery had to do in a run (all zero when nothing failed)."""
@@ -657,7 +660,17 @@ class Simulation:
         queue = self.queues[queue_id]
         handed: set[str] = set()
         while True:
-            messages = self.queues.receive(queue, consumer.batch_size, exclude=handed)
+            # The poller gathers up to BatchSize (which may exceed SQS's 10 per receive).
+            messages: list[Any] = []
+            while len(messages) < consumer.batch_size:
+                chunk = self.queues.receive(
+                    queue,
+                    min(MAX_RECEIVE, consumer.batch_size - len(messages)),
+                    exclude=handed | {m.message_id for m in messages},
+                )
+                if not chunk:
+                    break
+                messages.extend(chunk)
             if not messages:
                 return
             handed.update(m.message_id for m in messages)
