@@ -8,7 +8,7 @@ time-ordered list of outside events the simulation replays.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -16,15 +16,23 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from emulator.config import existing
+from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
-from lifecycle.features.importer import Rejection
-from lifecycle.rules.records import CUSTOMER_ID_RE, parse_instant
+from lifecycle.features.importer import MAX_LINE_BYTES, Rejection, split_lines
+from lifecycle.rules.records import CONTROL_RE, CUSTOMER_ID_RE, MAX_NAME_LENGTH, parse_instant
 
 T = TypeVar("T", bound=BaseModel)
 # (instant, sequence, kind, payload): kind "order" -> (OrderLine, status), "usage" ->
 # UsageLine, "response" -> (line number, ResponseLine).
 TimelineEntry = tuple[datetime, int, str, Any]
 ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
+# Amounts and quantities DynamoDB can store and the simulation can add up.
+MAX_AMOUNT = 1_000_000_000
+MAX_QTY = 1_000_000
+MAX_ITEMS = 1000
+MAX_COMMENT = 10_000
+# Instants the simulation can shift by days and weeks without leaving datetime's range.
+YEARS = range(1900, 2101)
 
 
 class _Line(BaseModel):
@@ -39,16 +47,30 @@ class _Line(BaseModel):
 
 
 def _instant(value: Any) -> datetime:
-    return parse_instant(value)
+    instant = parse_instant(value)
+    try:
+        year = instant.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if year not in YEARS:
+        raise ValueError(f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}")
+    return instant
+
+
+def _no_control(value: str) -> str:
+    control = CONTROL_RE.search(value)
+    if control:
+        raise ValueError(f"contains the control character U+{ord(control.group()):04X}")
+    return value
 
 
 class OrderItemLine(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     sku: str = Field(min_length=1, max_length=100)
-    name: str | None = None
-    qty: int = Field(default=1, ge=1)
-    price: float | None = Field(default=None, ge=0)
+    name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    qty: int = Field(default=1, ge=1, le=MAX_QTY, strict=True)
+    price: float | None = Field(default=None, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
 
 
 class OrderLine(_Line):
@@ -59,13 +81,14 @@ class OrderLine(_Line):
     delivered_at: datetime | None = None
     returned_at: datetime | None = None
     cancelled_at: datetime | None = None
-    items: list[OrderItemLine] = Field(default_factory=list)
-    total: float | None = Field(default=None, ge=0)
+    items: list[OrderItemLine] = Field(default_factory=list, max_length=MAX_ITEMS)
+    total: float | None = Field(default=None, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
     _instants = field_validator(
         "created_at", "delivered_at", "returned_at", "cancelled_at", mode="before"
     )(lambda cls, v: None if v is None else _instant(v))
+    _order_id = field_validator("order_id")(lambda cls, v: _no_control(v))
 
     @model_validator(mode="after")
     def _timeline(self) -> OrderLine:
@@ -79,6 +102,8 @@ class OrderLine(_Line):
             raise ValueError("delivered_at is before created_at")
         if self.returned_at and (self.delivered_at is None or self.returned_at < self.delivered_at):
             raise ValueError("returned_at needs an earlier delivered_at")
+        if self.cancelled_at and self.cancelled_at < self.created_at:
+            raise ValueError("cancelled_at is before created_at")
         return self
 
     def writes(self) -> list[tuple[datetime, str]]:
@@ -125,12 +150,14 @@ class UsageLine(_Line):
 
 class ResponseLine(_Line):
     customer_id: str
-    campaign_id: str = Field(min_length=1)
-    score: Any
-    comment: str | None = None
+    campaign_id: str = Field(min_length=1, max_length=128)
+    # A whole number; the survey endpoint checks the campaign's scale (11 is its 400).
+    score: int = Field(strict=True)
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
     at: datetime
 
     _at = field_validator("at", mode="before")(lambda cls, v: _instant(v))
+    _campaign = field_validator("campaign_id")(lambda cls, v: _no_control(v))
 
 
 def _reason(exc: ValidationError) -> str:
@@ -140,18 +167,32 @@ def _reason(exc: ValidationError) -> str:
 
 
 def read_lines(
-    path: Path, model: type[T], id_field: str
+    path: Path, model: type[T], id_field: str, *, unique: bool = False
 ) -> tuple[list[tuple[int, T]], list[Rejection]]:
-    """Parse a JSON Lines file into ``model`` objects; bad lines become rejections."""
+    """Parse a JSON Lines file into ``model`` objects; bad lines become rejections.
+
+    Lines are split on ``\\n`` only and decoded one by one (a BOM is dropped); with
+    ``unique`` a later line repeating an earlier line's ``id_field`` is rejected.
+    """
     source = path.name
     good: list[tuple[int, T]] = []
     rejected: list[Rejection] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        text = line.strip()
+    seen: dict[str, int] = {}
+    for number, line in enumerate(split_lines(path.read_bytes()), start=1):
+        try:
+            text = line.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            reason = f"record: not UTF-8 text (byte {exc.start + 1} of the line)"
+            rejected.append(Rejection(source, number, None, reason))
+            continue
         if not text:
             continue
+        if len(line) > MAX_LINE_BYTES:
+            reason = f"record: line longer than {MAX_LINE_BYTES} bytes"
+            rejected.append(Rejection(source, number, None, reason))
+            continue
         try:
-            raw = json.loads(text)
+            raw = jsonsafe.loads(text)
         except json.JSONDecodeError as exc:
             rejected.append(Rejection(source, number, None, f"record: not valid JSON ({exc.msg})"))
             continue
@@ -160,11 +201,20 @@ def read_lines(
             rejected.append(Rejection(source, number, None, "record: must be a JSON object"))
             continue
         try:
-            good.append((number, model.model_validate(raw)))
+            parsed = model.model_validate(raw)
         except ValidationError as exc:
             rejected.append(
                 Rejection(source, number, ident if isinstance(ident, str) else None, _reason(exc))
             )
+            continue
+        if unique:
+            key = getattr(parsed, id_field)
+            if key in seen:
+                reason = f"{id_field}: {key} repeats line {seen[key]}"
+                rejected.append(Rejection(source, number, key, reason))
+                continue
+            seen[key] = number
+        good.append((number, parsed))
     return good, rejected
 
 
@@ -176,7 +226,9 @@ def read_timeline(
     rejected: list[Rejection] = []
     sequence = 0
     if orders:
-        order_lines, bad = read_lines(existing(orders, "orders"), OrderLine, "order_id")
+        order_lines, bad = read_lines(
+            existing(orders, "orders"), OrderLine, "order_id", unique=True
+        )
         rejected += bad
         for _, order in order_lines:
             for at, status in order.writes():
