@@ -21,7 +21,6 @@ from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.pipeline.sender import (
-    RetryLaterError,
     SendDependencies,
     process_delivery,
     retry_delay,
@@ -53,8 +52,8 @@ def record_handler(record: SQSRecord) -> str:
         raise ValueError(f"message {record.message_id}: delivery_id must be a non-empty string")
     try:
         outcome = process_delivery(delivery_id, get_clock().now(), dependencies())
-    except RetryLaterError:
-        back_off(record)
+    except Exception:  # transient (RetryLaterError) or not (a throttled read): retry soon,
+        back_off(record)  # jittered, instead of after the queue's 6-minute visibility
         raise
     metrics.add_metric(name="DeliveriesProcessed", unit=MetricUnit.Count, value=1)
     logger.info("delivery processed", delivery_id=delivery_id, outcome=outcome)

@@ -213,3 +213,44 @@ def test_given_a_throttled_read_after_the_claim_when_sending_then_released_not_o
     assert _item(ITEM).status == ledger.QUEUED
     assert process_delivery(ITEM, SEND + timedelta(seconds=20), _deps(ses)) == ledger.SENT
     assert _sent_count() == 1
+
+
+def test_given_one_campaign_failing_when_planning_then_others_planned_and_a_retry_resumes(
+    aws, clock, monkeypatch
+):
+    # Given two campaigns, one of which cannot be planned on Mar 15 (a throttled read)
+    from lifecycle.pipeline import planner as planner_module
+    from lifecycle.pipeline.planner import PlanningIncompleteError
+    from lifecycle.store.campaigns import get_record
+
+    save_campaign(parse_campaign(birthday_campaign("bday-a")), T0)
+    save_campaign(parse_campaign(birthday_campaign("bday-b")), T0)
+    lines = [
+        json.dumps(customer_doc("c-14", birthday="1990-03-14", timezone="UTC")),
+        json.dumps(customer_doc("c-15", birthday="1990-03-15", timezone="UTC")),
+    ]
+    import_customers(lines, "customers.jsonl", T0)
+    real = planner_module.candidates
+
+    def failing(campaign: Any, day: Any, partition: str, read: Any) -> Any:
+        if campaign.campaign_id == "bday-b" and day.isoformat() == "2027-03-15":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
+                "Query",
+            )
+        return real(campaign, day, partition, read)
+
+    monkeypatch.setattr(planner_module, "candidates", failing)
+    # When the planner runs, the run fails, but what could be planned is planned
+    with pytest.raises(PlanningIncompleteError, match="bday-b"):
+        plan_dated(T0, KEY, SETTINGS)
+    assert _item("bday-a#c-15#2027#email").status == ledger.QUEUED
+    assert _item("bday-b#c-14#2027#email").status == ledger.QUEUED
+    assert ledger.get("bday-b#c-15#2027#email") is None
+    record = get_record("bday-b")
+    assert record is not None and record.planned_through == "2027-03-14"
+    # Then a retry after the fault resumes after the last complete date
+    monkeypatch.setattr(planner_module, "candidates", real)
+    report = plan_dated(T0 + timedelta(minutes=1), KEY, SETTINGS)
+    assert report.dates == {"bday-a": [], "bday-b": ["2027-03-15"]}
+    assert _item("bday-b#c-15#2027#email").status == ledger.QUEUED

@@ -234,6 +234,7 @@ def plan_dated(
 
     if campaigns is None:
         campaigns = [entry for kind in types("date") for entry in active_campaigns(kind)]
+    failed: list[str] = []
     for entry in campaigns:
         campaign, cursor = entry[0], entry[1]
         activated = parse_utc(entry[2]) if len(entry) > 2 and entry[2] else None
@@ -242,41 +243,90 @@ def plan_dated(
         # Without a cursor or a known activation (campaigns saved before activations were
         # recorded), occurrences already past are ignored rather than reported as missed.
         first = cursor is None and activated is None
-        ignore_before = activated if cursor is None else None
-        occasion = occasion_for(campaign.occasion)
         for local_date in dates:
-            partitions = occasion.partitions(campaign.occasion, local_date, settings.country_shards)
-            if not occasion.fans_out():
-                for partition in partitions:
-                    for customer, found in candidates(campaign, local_date, partition, read):
-                        writer.plan(
-                            campaign,
-                            customer,
-                            found,
-                            first_planning=first,
-                            ignore_before=ignore_before,
-                        )
-                continue
-            tasks = [
-                {
-                    "campaign_id": campaign.campaign_id,
-                    "date": local_date.isoformat(),
-                    "partition": partition,
-                    "first_planning": first,
-                    **({"ignore_before": utc_iso(ignore_before)} if ignore_before else {}),
-                }
-                for partition in partitions
-            ]
-            report.tasks += len(tasks)
-            if send_tasks is not None:
-                if tasks:
-                    send_tasks(tasks)
-            else:
-                for task in tasks:
-                    report.merge(plan_task(task, now, key, settings, campaign))
-        if dates and not advance_cursor(campaign.campaign_id, dates[-1], cursor):
-            logger.warning("planning cursor moved concurrently", campaign_id=campaign.campaign_id)
+            try:
+                _plan_date(
+                    campaign,
+                    local_date,
+                    now,
+                    key,
+                    settings,
+                    writer,
+                    read,
+                    report,
+                    send_tasks=send_tasks,
+                    first=first,
+                    ignore_before=activated,
+                )
+            except Exception:
+                # Keep what is planned (the cursor stands at the last complete date), go on
+                # with the other campaigns, and fail the run at the end so it is retried.
+                logger.exception(
+                    "planning failed", campaign_id=campaign.campaign_id, date=str(local_date)
+                )
+                failed.append(campaign.campaign_id)
+                break
+            # The cursor moves date by date: a retry resumes after the last complete date.
+            if not advance_cursor(campaign.campaign_id, local_date, cursor):
+                logger.warning(
+                    "planning cursor moved concurrently", campaign_id=campaign.campaign_id
+                )
+                break
+            cursor = local_date.isoformat()
+    if failed:
+        raise PlanningIncompleteError(failed)
     return report
+
+
+class PlanningIncompleteError(RuntimeError):
+    """Some campaigns could not be planned completely; the run must be retried."""
+
+    def __init__(self, campaign_ids: list[str]) -> None:
+        super().__init__(f"planning incomplete for {', '.join(campaign_ids)}")
+        self.campaign_ids = campaign_ids
+
+
+def _plan_date(
+    campaign: Campaign,
+    local_date: date,
+    now: datetime,
+    key: Keys,
+    settings: PlanSettings,
+    writer: _Writer,
+    read: Reader,
+    report: PlanReport,
+    *,
+    send_tasks: Callable[[list[dict[str, Any]]], None] | None,
+    first: bool,
+    ignore_before: datetime | None,
+) -> None:
+    """Plan one campaign's occurrences on one local date (inline, or as fan-out tasks)."""
+    occasion = occasion_for(campaign.occasion)
+    partitions = occasion.partitions(campaign.occasion, local_date, settings.country_shards)
+    if not occasion.fans_out():
+        for partition in partitions:
+            for customer, found in candidates(campaign, local_date, partition, read):
+                writer.plan(
+                    campaign, customer, found, first_planning=first, ignore_before=ignore_before
+                )
+        return
+    tasks = [
+        {
+            "campaign_id": campaign.campaign_id,
+            "date": local_date.isoformat(),
+            "partition": partition,
+            "first_planning": first,
+            **({"ignore_before": utc_iso(ignore_before)} if ignore_before else {}),
+        }
+        for partition in partitions
+    ]
+    report.tasks += len(tasks)
+    if send_tasks is not None:
+        if tasks:
+            send_tasks(tasks)
+        return
+    for task in tasks:
+        report.merge(plan_task(task, now, key, settings, campaign))
 
 
 def plan_task(
