@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,15 +198,33 @@ def _provider_refused(item: Delivery, now: datetime, exc: ProviderError) -> str:
     if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
         ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
         return f"failed:{PROVIDER_REJECTED}"
-    ledger.release(item, now, str(exc))
+    _release(item, now, str(exc))
     if exc.throttled:
         metrics.add_metric(name="ProviderThrottled", unit=MetricUnit.Count, value=1)
     raise RetryLaterError(str(exc), throttled=exc.throttled) from exc
 
 
+RELEASE_ATTEMPTS = 4
+
+
+def _release(item: Delivery, now: datetime, error: str) -> None:
+    """sending -> queued, tried a few times: nothing reached the provider, and an item left
+    ``sending`` would end as ``outcome_unknown`` when its lease expires."""
+    for attempt in range(RELEASE_ATTEMPTS):
+        try:
+            ledger.release(item, now, error)
+            return
+        except ledger.LedgerConflictError:
+            return  # no longer ours (finished or released meanwhile)
+        except Exception:
+            if attempt == RELEASE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)  # throttled: 50, 100, 200 ms
+
+
 def _release_quietly(item: Delivery, now: datetime, error: str) -> None:
     try:
-        ledger.release(item, now, error)
+        _release(item, now, error)
     except Exception:  # the lease then expires and the next attempt decides
         logger.exception("could not release a claimed delivery", delivery_id=item.delivery_id)
 
