@@ -7,6 +7,11 @@ What stays is what keeps the person suppressed and the books consistent:
 * ledger items keep ids, statuses and reasons (no PII by design) but lose their occasion
   context; queued ones are skipped with reason ``erased``;
 * survey responses keep their score (aggregates stay right) but lose comment and order id.
+
+What keeps it erased: imports never write over a tombstone (the line is rejected with reason
+``erased``, see :mod:`lifecycle.features.importer`), and the customer's survey and
+unsubscribe links answer 410 and store nothing (:mod:`lifecycle.features.surveys`,
+:mod:`lifecycle.features.unsubscribe`).
 """
 
 from __future__ import annotations

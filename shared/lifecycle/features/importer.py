@@ -8,7 +8,9 @@ Lines are split on ``\n`` only (a trailing ``\r`` dropped): U+2028, U+0085 and t
 characters :meth:`str.splitlines` also splits on may appear inside a JSON string.
 
 Customers are *upserted* field by field (UpdateItem), so an import never clears what the
-system itself recorded about a customer, in particular an unsubscribe.
+system itself recorded about a customer, in particular an unsubscribe. An erased customer's
+line is rejected with reason ``erased``: their data never comes back (the write is
+conditional on the item not being a tombstone).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from lifecycle.campaigns.model import CampaignError, parse_campaign
 from lifecycle.campaigns.repository import save_campaign
 from lifecycle.core import jsonsafe
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
-from lifecycle.store.customers import upsert_customer
+from lifecycle.store.customers import CustomerErasedError, upsert_customer
 
 MAX_LINE_BYTES = 64 * 1024
+ERASED = "erased"  # rejection reason of an erased customer's line
 
 
 class ImportFileError(ValueError):
@@ -241,10 +244,15 @@ def import_customers(
         result.rejected.sort(key=lambda rejection: rejection.line)
     else:
         records, result = parse_customer_lines(lines, source, now=now)
-    for _, record in records:
-        upsert_customer(record, now, country_shards)
+    for line, record in records:
+        try:
+            upsert_customer(record, now, country_shards)
+        except CustomerErasedError:
+            result.rejected.append(Rejection(source, line, record.customer_id, ERASED))
+            continue
         result.imported += 1
         result.imported_ids.append(record.customer_id)
+    result.rejected.sort(key=lambda rejection: rejection.line)
     return result
 
 

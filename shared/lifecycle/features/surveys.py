@@ -9,6 +9,7 @@
   survey, for service recovery.
 * NPS = % promoters (9-10) - % detractors (0-6); CSAT = mean score. Scales, thresholds and
   the maths live in :mod:`lifecycle.rules.nps`.
+* The link of an erased customer answers 410 (GET and POST) and stores nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, TokenError, verify
-from lifecycle.features.unsubscribe import STATUS_FOR_TOKEN_ERROR, Page
+from lifecycle.features.unsubscribe import ERASED_STATUS, STATUS_FOR_TOKEN_ERROR, Page
 from lifecycle.occasions.survey import OCCASION as SURVEY
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
+from lifecycle.rules.records import is_erased
 from lifecycle.store.customers import get_customer, store_nps_group
 from lifecycle.store.responses import campaign_scores, get_response, save_response
 
@@ -126,10 +128,9 @@ def _claim(key: Keys, token: str, now: datetime) -> SurveyClaim:
     return claim
 
 
-def _customer_locale(customer_id: str) -> str | None:
+def _customer_locale(customer: dict[str, Any] | None) -> str | None:
     """The page speaks the customer's language (a deleted customer gets English)."""
-    customer = get_customer(customer_id) or {}
-    locale = customer.get("locale")
+    locale = (customer or {}).get("locale")
     return str(locale) if locale else None
 
 
@@ -158,6 +159,12 @@ def _error(exc: TokenError) -> Page:
     return _page(
         STATUS_FOR_TOKEN_ERROR[exc.kind], texts["title"], f"<p>{escape(message)}</p>", None
     )
+
+
+def _erased() -> Page:
+    """The survey of an erased customer: closed for good (nothing of theirs is shown)."""
+    texts = _texts(None)
+    return _page(ERASED_STATUS, texts["title"], f"<p>{escape(texts['expired'])}</p>", None)
 
 
 def _form(
@@ -195,7 +202,10 @@ def survey_page(token: str, key: Keys, now: datetime) -> Page:
         claim = _claim(key, token, now)
     except TokenError as exc:
         return _error(exc)
-    locale = _customer_locale(claim.customer_id)
+    customer = get_customer(claim.customer_id)
+    if is_erased(customer):
+        return _erased()
+    locale = _customer_locale(customer)
     texts = _texts(locale)
     previous = get_response(claim.survey_id)
     return _page(
@@ -242,7 +252,11 @@ def submit_answer(token: str, body: str, key: Keys, now: datetime, events: Any |
         claim = _claim(key, token, now)
     except TokenError as exc:
         return _error(exc)
-    locale = _customer_locale(claim.customer_id)
+    customer = get_customer(claim.customer_id)
+    if is_erased(customer):
+        logger.info("survey answer of an erased customer refused", survey_id=claim.survey_id)
+        return _erased()
+    locale = _customer_locale(customer)
     texts = _texts(locale)
     try:
         score, comment = parse_answer(body, claim.kind)

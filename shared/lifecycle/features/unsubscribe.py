@@ -1,4 +1,8 @@
-"""One-click unsubscribe (RFC 8058): GET shows a confirmation page, only POST changes state."""
+"""One-click unsubscribe (RFC 8058): GET shows a confirmation page, only POST changes state.
+
+The link of an erased customer answers 410 and stores nothing (the tombstone already has
+every channel unsubscribed).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from html import escape
 
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, TokenError, verify_unsubscribe
-from lifecycle.store.customers import record_unsubscribe
+from lifecycle.rules.records import is_erased
+from lifecycle.store.customers import get_customer, record_unsubscribe
 
 STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
+ERASED_STATUS = 410  # the customer's data was erased: the link is gone for good
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -45,12 +51,18 @@ def _error_page(error: TokenError) -> Page:
     )
 
 
+def _erased_page() -> Page:
+    return _page(ERASED_STATUS, "Link not valid", "<p>This link is no longer valid.</p>")
+
+
 def confirmation_page(token: str, key: Keys, now: datetime) -> Page:
     """GET: check the token and show a button that POSTs; changes nothing."""
     try:
         claim = verify_unsubscribe(key, token, now)
     except TokenError as exc:
         return _error_page(exc)
+    if is_erased(get_customer(claim.customer_id)):
+        return _erased_page()
     form = (
         f"<p>Do you want to stop receiving {escape(claim.channel)} messages from us?</p>"
         f'<form method="post" action="{escape(token)}">'
@@ -67,6 +79,9 @@ def unsubscribe(token: str, key: Keys, now: datetime) -> Page:
     except TokenError as exc:
         logger.info("unsubscribe token rejected", kind=exc.kind)
         return _error_page(exc)
+    if is_erased(get_customer(claim.customer_id)):
+        logger.info("unsubscribe link of an erased customer", customer_id=claim.customer_id)
+        return _erased_page()
     found = record_unsubscribe(claim.customer_id, claim.channel, now)
     logger.info(
         "unsubscribed",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -54,6 +55,9 @@ KNOWN_FIELDS = frozenset(
         "dates",
     }
 )
+# The tombstone of an erased customer carries ``attributes.erased_at`` (features/erasure.py);
+# imports may not set it.
+ERASED_AT = "erased_at"
 DATE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"  # for pydantic (Rust regex: $ is the very end)
 DATE_NAME_RE = re.compile(DATE_NAME_PATTERN.removesuffix("$") + r"\Z")
 MAX_DATES = 20
@@ -244,9 +248,17 @@ def _consent(value: object) -> Consent:
     return Consent(email=value.get("email", False), sms=value.get("sms", False))
 
 
+def is_erased(customer: Mapping[str, Any] | None) -> bool:
+    """True for the tombstone of an erased customer (a stored customer as a dict)."""
+    attributes = (customer or {}).get("attributes")
+    return isinstance(attributes, Mapping) and bool(attributes.get(ERASED_AT))
+
+
 def _attributes(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("must be an object")
+    if ERASED_AT in value:
+        raise SubfieldError(ERASED_AT, "is reserved (only erasure sets it)")
     if len(json.dumps(value, default=str)) > MAX_ATTRIBUTES_JSON:
         raise ValueError(f"larger than {MAX_ATTRIBUTES_JSON} bytes")
     return dict(value)

@@ -9,13 +9,32 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from lifecycle.core.clock import utc_iso
-from lifecycle.rules.records import CustomerRecord, is_valid_timezone
+from lifecycle.rules.records import ERASED_AT, CustomerRecord, is_valid_timezone
 from lifecycle.store.dates import customer_ids_with_date, save_dates
 from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import CustomerModel
+
+
+class CustomerErasedError(RuntimeError):
+    """The customer was erased: an import must not bring their data back."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id} was erased")
+        self.customer_id = customer_id
+
+
+# A tombstone's attributes are exactly {"erased_at": ...} (write_tombstone), stored as JSON
+# text: this condition recognizes one without reading the item first, so an erasure that
+# lands between an import's read and write cannot be undone. Imports cannot set
+# attributes.erased_at (lifecycle.rules.records), so no other customer's attributes start so.
+# A plain Path: the JSON attribute would JSON-encode the prefix itself.
+NOT_ERASED = CustomerModel.attributes.does_not_exist() | ~Path(
+    CustomerModel.attributes.attr_name
+).startswith(f'{{"{ERASED_AT}"')
 
 
 def country_shard_key(customer_id: str, country: str, shards: int) -> str:
@@ -88,7 +107,7 @@ def write_tombstone(customer_id: str, now: datetime, channels: Iterable[str]) ->
         customer_id=customer_id,
         consent={"email": False, "sms": False},
         unsubscribed=dict.fromkeys(channels, stamp),
-        attributes={"erased_at": stamp},
+        attributes={ERASED_AT: stamp},
         updated_at=stamp,
     ).save()
     return found
@@ -257,7 +276,8 @@ def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int =
     """Set every field the record has, remove the ones it lacks; keep unsubscribes.
 
     Activity recorded by usage events after the file was written is kept: ``last_active_at``
-    only moves forward. Named dates are indexed for the "date" occasion.
+    only moves forward. Named dates are indexed for the "date" occasion. An erased customer
+    is never written: :class:`CustomerErasedError`.
     """
     _update_customer(record, now, country_shards)
     save_dates(record.customer_id, record.dates)
@@ -295,7 +315,7 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
     actions.append(CustomerModel.updated_at.set(utc_iso(now)))
     item = CustomerModel(customer_id=record.customer_id)
     if record.last_active_at is None:
-        item.update(actions=actions)
+        _update_unless_erased(item, actions)
         return
     instant = utc_iso(record.last_active_at)
     activity: list[Action] = [
@@ -307,10 +327,22 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
     try:
         item.update(
             actions=actions + activity,
-            condition=CustomerModel.last_active_at.does_not_exist()
-            | (CustomerModel.last_active_at <= instant),
+            condition=NOT_ERASED
+            & (
+                CustomerModel.last_active_at.does_not_exist()
+                | (CustomerModel.last_active_at <= instant)
+            ),
         )
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        item.update(actions=actions)  # newer activity already recorded: keep it
+        _update_unless_erased(item, actions)  # newer activity already recorded: keep it
+
+
+def _update_unless_erased(item: CustomerModel, actions: list[Action]) -> None:
+    try:
+        item.update(actions=actions, condition=NOT_ERASED)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise CustomerErasedError(item.customer_id) from None
+        raise
