@@ -17,6 +17,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     field_validator,
 )
@@ -26,7 +28,13 @@ from lifecycle.messages.channels import channel_for
 from lifecycle.occasions import registry
 from lifecycle.occasions.base import OccasionSpec
 from lifecycle.rules.audience import AudienceRuleError, validate_rule
-from lifecycle.rules.records import CUSTOMER_ID_RE, is_valid_timezone, normalize_locale
+from lifecycle.rules.records import (
+    C0_C1_CONTROL_RE,
+    CUSTOMER_ID_RE,
+    check_no_control,
+    is_valid_timezone,
+    normalize_locale,
+)
 from lifecycle.rules.templates import (
     TEMPLATE_VARIABLES,
     RenderError,
@@ -71,8 +79,9 @@ OCCASION_TYPES = registry.types()
 
 
 class Offer(_Strict):
-    percent_off: float = Field(gt=0, le=100)
-    valid_days: int = Field(default=14, ge=1, le=366)
+    # Strict: JSON true is not 1 (an int is still a float).
+    percent_off: StrictFloat = Field(gt=0, le=100)
+    valid_days: StrictInt = Field(default=14, ge=1, le=366)
     code_prefix: str = "OFFER"
 
     @field_validator("code_prefix")
@@ -113,13 +122,21 @@ class Campaign(BaseModel):
     audience: dict[str, Any] | None = None
     offer: Offer | None = None
     content: Content
-    sms_max_segments: int = Field(default=3, ge=1, le=10)
+    sms_max_segments: StrictInt = Field(default=3, ge=1, le=10)
 
     @field_validator("campaign_id")
     @classmethod
     def _campaign_id(cls, value: str) -> str:
         if not CUSTOMER_ID_RE.match(value):
             raise ValueError("must be 1-128 characters from A-Z a-z 0-9 . _ : @ + -")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        # A name reaches logs and reports: CR/LF, NUL and the other C0/C1 controls are refused
+        # as in customer names (a U+2028 line separator is allowed).
+        check_no_control(value, C0_C1_CONTROL_RE)
         return value
 
     @field_validator("channels")

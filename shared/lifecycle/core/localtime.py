@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
+
+# ASCII digits only (\d and int() also take other scripts' digits, int() a sign and spaces).
+HHMM_RE = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
 def parse_hhmm(value: str) -> time:
     """``"09:00"`` -> time(9, 0); raises ValueError for anything else."""
-    if len(value) != 5 or value[2] != ":":
+    match = HHMM_RE.fullmatch(value)
+    if match is None:
         raise ValueError(f"{value!r} is not a time 'HH:MM'")
-    hour, minute = int(value[:2]), int(value[3:])
+    hour, minute = int(match.group(1)), int(match.group(2))
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ValueError(f"{value!r} is not a time 'HH:MM'")
     return time(hour, minute)

@@ -16,7 +16,6 @@ conditional on the item not being a tombstone).
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -173,16 +172,25 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line, record) per CSV row; consent_email/consent_sms booleans, attr_<name> attributes,
     date_<name> named dates.
 
-    A row that cannot be read yields an error string instead of a record.
+    A row that cannot be read yields an error string instead of a record; every row is
+    reported at the line it starts on (:func:`_csv_rows`).
     """
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "customer_id" not in reader.fieldnames:
+    rows = _csv_rows(text)
+    header = next(rows, None)
+    fieldnames = header[1] if header is not None else None
+    if not isinstance(fieldnames, list) or "customer_id" not in fieldnames:
         raise ImportFileError("CSV needs a header row with a customer_id column")
-    for row in reader:
-        line = reader.line_num
-        if None in row:
+    for line, cells in rows:
+        if isinstance(cells, str):
+            yield line, cells
+            continue
+        if not cells:
+            continue  # a blank line
+        if len(cells) > len(fieldnames):
             yield line, "record: more cells than header columns"
             continue
+        row: dict[str, str | None] = dict.fromkeys(fieldnames)
+        row.update(zip(fieldnames, cells, strict=False))
         record: dict[str, Any] = {}
         consent: dict[str, bool] = {}
         attributes: dict[str, str] = {}
@@ -215,6 +223,65 @@ def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if dates:
             record["dates"] = dates
         yield line, record
+
+
+class _LineFeed:
+    """The lines from ``position`` on, each with its ``"\\n"``; notes when the reader ran out."""
+
+    def __init__(self, lines: list[str], position: int) -> None:
+        self.lines = lines
+        self.position = position
+        self.ran_out = False
+
+    def __iter__(self) -> Iterator[str]:
+        while self.position < len(self.lines):
+            self.position += 1
+            yield self.lines[self.position - 1] + "\n"
+        self.ran_out = True
+
+
+def _csv_error_reason(exc: csv.Error) -> str:
+    message = str(exc)
+    if message.startswith("field larger than field limit"):
+        return f"record: a cell longer than {csv.field_size_limit()} characters"
+    if message.startswith("new-line character seen in unquoted field"):
+        return "record: a line break (CR) inside a cell that is not quoted"
+    return f"record: not readable as CSV ({message})"
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(line the row starts on, its cells or an error string) per CSV row, header included.
+
+    The csv module cannot resync after a bad row (a cell over its field limit, a bare CR in
+    a cell that is not quoted) and reads an unclosed quote to the end of the file: such a row
+    costs its first line only, reading starts again on the next line. A quoted cell may still
+    span lines. A file with CR-only line ends (no LF at all, Excel's "CSV (Macintosh)") is
+    read with CR as the line end.
+    """
+    if "\n" not in text:
+        text = text.replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    feed = _LineFeed(lines, 0)
+    reader = csv.reader(feed)
+    while feed.position < len(lines):
+        start = feed.position
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start + 1, _csv_error_reason(exc)
+            feed = _LineFeed(lines, start + 1)
+            reader = csv.reader(feed)
+            continue
+        if feed.ran_out:  # still inside a quoted cell at the end of the file
+            yield start + 1, 'record: a quoted cell is never closed (a " opened on this line)'
+            feed = _LineFeed(lines, start + 1)
+            reader = csv.reader(feed)
+            continue
+        yield start + 1, cells
 
 
 def _csv_text(lines: Iterable[str | bytes]) -> tuple[str, list[tuple[int, str]]]:

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +36,11 @@ MAX_FUTURE = timedelta(days=1)
 # C0 controls (tab included), DEL, C1 controls and the Unicode line/paragraph separators:
 # a name ends up in an e-mail header and in logs, where each of them does harm.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# The same without U+2028/U+2029: for text that never reaches a header or a log line on its
+# own (a campaign name may hold a line separator; a CR/LF or NUL in it is still refused).
+C0_C1_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Instants before this year are placeholders ("0001-01-01", Go's zero time), not real events.
+MIN_INSTANT_YEAR = 1900
 
 KNOWN_FIELDS = frozenset(
     {
@@ -162,6 +167,12 @@ def parse_instant(value: object, now: datetime | None = None) -> datetime:
         raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     if instant.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset (add Z or +hh:mm)")
+    try:
+        in_utc = instant.astimezone(UTC)  # "0001-01-01T00:00:00+01:00" is before year 1
+    except OverflowError:
+        raise ValueError(f"{value} is out of range") from None
+    if in_utc.year < MIN_INSTANT_YEAR:
+        raise ValueError(f"{value} is before {MIN_INSTANT_YEAR}")
     if now is not None and instant > now + MAX_FUTURE:
         raise ValueError(
             f"{value} is in the future (more than {MAX_FUTURE.days} day after "
@@ -219,17 +230,22 @@ def _normalize_country(value: object) -> str:
     return code
 
 
-def _name(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if len(value) > MAX_NAME_LENGTH:
-        raise ValueError(f"longer than {MAX_NAME_LENGTH} characters")
-    control = CONTROL_RE.search(value)
+def check_no_control(value: str, pattern: re.Pattern[str] = CONTROL_RE) -> None:
+    """ValueError naming the first control character (``pattern``) in ``value``, if any."""
+    control = pattern.search(value)
     if control:
         raise ValueError(
             f"contains the control character U+{ord(control.group()):04X} "
             f"at position {control.start() + 1}"
         )
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"longer than {MAX_NAME_LENGTH} characters")
+    check_no_control(value)
     return value.strip()
 
 
@@ -296,8 +312,24 @@ def _dates(value: object) -> dict[str, str]:
     return dates
 
 
+def lone_surrogate(text: str) -> str | None:
+    """``"a lone surrogate U+D800 at position 4"`` if ``text`` is not encodable, else None.
+
+    JSON's ``"\\ud800"`` escape decodes to one; it cannot be stored or sent (UTF-8 refuses it).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start + 1}"
+    return None
+
+
 def _first_unusable_value(raw: dict[Any, Any]) -> str | None:
-    """``"path: problem"`` for a NaN/Infinity float or over-deep nesting anywhere, else None."""
+    """``"path: problem"`` for a NaN/Infinity float, a lone surrogate in a string or key, or
+    over-deep nesting anywhere, else None."""
+    for key in raw:
+        if isinstance(key, str) and (surrogate := lone_surrogate(key)):
+            return f"record: a field name contains {surrogate}"
     stack: list[tuple[Any, str, int, str]] = [
         (value, str(key), 1, str(key)) for key, value in reversed(raw.items())
     ]
@@ -305,6 +337,12 @@ def _first_unusable_value(raw: dict[Any, Any]) -> str | None:
         value, path, depth, top = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
             return f"{path}: {value} is not a number (NaN and Infinity are not allowed)"
+        if isinstance(value, str) and (surrogate := lone_surrogate(value)):
+            return f"{path}: contains {surrogate}"
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and (surrogate := lone_surrogate(key)):
+                    return f"{path}: a key contains {surrogate}"
         if isinstance(value, dict | list | tuple):
             if depth > MAX_DEPTH:
                 return f"{top}: nested deeper than {MAX_DEPTH} levels"

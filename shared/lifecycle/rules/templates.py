@@ -609,20 +609,25 @@ def render(source: str, context: Mapping[str, Any], field: str, *, html: bool = 
 
 
 def choose_locale(available: list[str], wanted: str | None) -> str:
-    """Exact match -> same language -> the campaign's first locale (case-insensitive)."""
+    """Exact match -> same language -> the campaign's first locale.
+
+    Compared case-insensitively with ``_`` as ``-``, as locales are normalized
+    (``normalize_locale``): content keyed ``zh_CN`` serves a ``zh-CN`` customer.
+    """
     if not available:
         raise ValueError("no locales to choose from")
     if wanted:
-        wanted_lower = wanted.lower()
-        for key in available:
-            if key.lower() == wanted_lower:
+        keys = [(key, key.replace("_", "-").lower()) for key in available]
+        wanted_lower = wanted.replace("_", "-").lower()
+        for key, lowered in keys:
+            if lowered == wanted_lower:
                 return key
         language = wanted_lower.split("-")[0]
-        for key in available:
-            if key.lower() == language:
+        for key, lowered in keys:
+            if lowered == language:
                 return key
-        for key in available:
-            if key.lower().split("-")[0] == language:
+        for key, lowered in keys:
+            if lowered.split("-")[0] == language:
                 return key
     return available[0]
 
