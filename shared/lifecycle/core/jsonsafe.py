@@ -27,13 +27,28 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 
 # A complete string (skipped whole), a structural character, a lone quote (an unterminated
-# string: stop and let the parser report it) or a NaN / Infinity literal outside strings.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]|-?Infinity|NaN', re.DOTALL)
+# string: stop and let the parser report it), a NaN / Infinity literal or a number outside
+# strings (checked here, where its position is known: the same digits may occur in a string).
+_TOKEN = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]|-?Infinity|NaN'
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?",
+    re.DOTALL,
+)
 _WHITESPACE = " \t\r\n"
 
 
 class JSONLimitError(json.JSONDecodeError):
     """Syntactically JSON, but beyond what we accept (depth, NaN/Infinity, number size)."""
+
+
+def _number_problem(literal: str) -> str | None:
+    """Why a JSON number literal is refused (too long an integer, not finite), else None."""
+    if any(mark in literal for mark in ".eE"):
+        if not math.isfinite(float(literal)):
+            return f"{literal[:20]} is too large (not a finite number)"
+    elif len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        return f"integer longer than {MAX_INT_DIGITS} digits"
+    return None
 
 
 def _scan(
@@ -67,6 +82,10 @@ def _scan(
                 return match.start(), problem
         elif lexeme == '"':
             break  # an unterminated string: the parser says where
+        elif first in "-0123456789" and lexeme[-1] != "y":  # a number, not -Infinity
+            message = _number_problem(lexeme) if problem is None else None
+            if message:
+                found = JSONLimitError(message, text, match.start())
         elif first != '"' and problem is None:
             found = JSONLimitError(f"{lexeme} is not allowed", text, match.start())
         if found is not None:
