@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -29,12 +30,13 @@ from lifecycle.core.tokens import Keys, TokenError, verify
 from lifecycle.features.unsubscribe import ERASED_STATUS, STATUS_FOR_TOKEN_ERROR, Page
 from lifecycle.occasions.survey import OCCASION as SURVEY
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
-from lifecycle.rules.records import is_erased
+from lifecycle.rules.records import CUSTOMER_ID_RE, is_erased, lone_surrogate
 from lifecycle.store.customers import get_customer, store_nps_group
 from lifecycle.store.responses import campaign_scores, get_response, save_response
 
 SURVEY_OCCASION = SURVEY.type
 
+SCORE_RE = re.compile(r"[0-9]{1,2}")
 MAX_COMMENT = 2000
 
 TEXT: dict[str, dict[str, str]] = {
@@ -123,6 +125,8 @@ def _claim(key: Keys, token: str, now: datetime) -> SurveyClaim:
         claim = SurveyClaim(survey, campaign, customer, str(body["q"]), order)
     except (KeyError, ValueError):
         raise TokenError("malformed", "token payload is malformed") from None
+    if not CUSTOMER_ID_RE.match(claim.customer_id):
+        raise TokenError("malformed", "token names no valid customer")
     if claim.kind not in SCALES:
         raise TokenError("malformed", "unknown survey kind")
     return claim
@@ -234,16 +238,20 @@ def parse_answer(body: str, kind: str) -> tuple[int, str | None]:
         fields = parse_qs(text, keep_blank_values=True)
         raw_score = fields["score"][0] if fields.get("score") else None
         comment = fields["comment"][0] if fields.get("comment") else None
-    try:
-        score = int(str(raw_score).strip())
-    except ValueError:
-        raise ValueError("score must be a whole number") from None
+    # ASCII digits only: int() would also take "1_0" and other scripts' digits.
+    text_score = str(raw_score).strip()
+    if isinstance(raw_score, bool) or not SCORE_RE.fullmatch(text_score):
+        raise ValueError("score must be a whole number")
+    score = int(text_score)
     if isinstance(raw_score, bool) or score not in SCALES[kind]:
         scale = SCALES[kind]
         raise ValueError(f"score must be between {scale.start} and {scale.stop - 1}")
     if comment is not None and not isinstance(comment, str):
         raise ValueError("comment must be text")
     comment = (comment or "").strip()[:MAX_COMMENT] or None
+    if comment is not None and lone_surrogate(comment) is not None:
+        # A lone surrogate (JSON "\ud800") cannot be stored: keep the rest of the comment.
+        comment = comment.encode("utf-8", "replace").decode("utf-8")
     return score, comment
 
 

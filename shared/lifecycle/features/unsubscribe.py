@@ -11,7 +11,8 @@ from datetime import datetime
 from html import escape
 
 from lifecycle.core.observability import logger
-from lifecycle.core.tokens import Keys, TokenError, verify_unsubscribe
+from lifecycle.core.tokens import Keys, TokenError, UnsubscribeClaim, verify_unsubscribe
+from lifecycle.messages.channels import CHANNELS
 from lifecycle.rules.records import is_erased
 from lifecycle.store.customers import get_customer, record_unsubscribe
 
@@ -55,10 +56,18 @@ def _erased_page() -> Page:
     return _page(ERASED_STATUS, "Link not valid", "<p>This link is no longer valid.</p>")
 
 
+def _verified(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
+    """A signed claim that also names one of our channels and a valid customer id."""
+    claim = verify_unsubscribe(key, token, now)
+    if claim.channel not in CHANNELS or not claim.customer_id:
+        raise TokenError("malformed", "token names no known channel or no customer")
+    return claim
+
+
 def confirmation_page(token: str, key: Keys, now: datetime) -> Page:
     """GET: check the token and show a button that POSTs; changes nothing."""
     try:
-        claim = verify_unsubscribe(key, token, now)
+        claim = _verified(key, token, now)
     except TokenError as exc:
         return _error_page(exc)
     if is_erased(get_customer(claim.customer_id)):
@@ -75,7 +84,7 @@ def confirmation_page(token: str, key: Keys, now: datetime) -> Page:
 def unsubscribe(token: str, key: Keys, now: datetime) -> Page:
     """POST (one-click or the confirmation form): withdraw consent for the token's channel."""
     try:
-        claim = verify_unsubscribe(key, token, now)
+        claim = _verified(key, token, now)
     except TokenError as exc:
         logger.info("unsubscribe token rejected", kind=exc.kind)
         return _error_page(exc)
