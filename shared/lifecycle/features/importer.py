@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -377,3 +377,64 @@ def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
         result.imported += 1
         result.imported_ids.append(campaign.campaign_id)
     return result
+
+
+# -- what an S3 import leaves behind ---------------------------------------------------------
+def report_to_keep(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The report of a customers file as kept in the bucket: counts, lines and customer ids.
+
+    A rejection's reason may quote the value it refused (an address, a birthday, a phone
+    number): only the field it names is kept (``"birthday"``, ``"erased"``), and no id when
+    the id itself was refused (it may be anything, an address too). Warnings name lines,
+    customer ids and field names only. The full reasons are in the import's answer, not kept.
+    """
+    rejected = []
+    for rejection in result.get("rejected", []):
+        field_name = str(rejection["reason"]).split(":", 1)[0]
+        rejected.append(
+            {
+                "source": rejection["source"],
+                "line": rejection["line"],
+                "id": None if field_name == "customer_id" else rejection["id"],
+                "reason": field_name,
+            }
+        )
+    return {**result, "rejected": rejected}
+
+
+def discard_import_file(s3: Any, bucket: str, key: str, version_id: str | None) -> int:
+    """Delete an imported file for good: the version read and every older version of ``key``.
+
+    The bucket is versioned, so a plain delete would only hide the data behind a delete
+    marker. A version uploaded after the one imported stays: its own event imports it (and
+    then deletes it). ``version_id`` None or ``"null"``: an unversioned bucket, one delete.
+    Returns the number of versions deleted.
+    """
+    if version_id in (None, "null"):
+        s3.delete_object(Bucket=bucket, Key=key)
+        return 1
+    versions: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+        versions += [v for v in page.get("Versions", []) if v["Key"] == key]
+    versions.sort(key=lambda v: v["LastModified"], reverse=True)
+    ids = [v["VersionId"] for v in versions]
+    doomed = ids[ids.index(version_id) :] if version_id in ids else [version_id]
+    for start in range(0, len(doomed), 1000):  # DeleteObjects takes up to 1000 keys
+        answer = s3.delete_objects(
+            Bucket=bucket,
+            Delete={
+                "Objects": [{"Key": key, "VersionId": v} for v in doomed[start : start + 1000]],
+                "Quiet": True,
+            },
+        )
+        if answer.get("Errors"):
+            raise ImportFileCleanupError(key, answer["Errors"])
+    return len(doomed)
+
+
+class ImportFileCleanupError(RuntimeError):
+    """Some versions of an imported file could not be deleted (the import is retried)."""
+
+    def __init__(self, key: str, errors: list[dict[str, Any]]) -> None:
+        codes = sorted({str(error.get("Code")) for error in errors})
+        super().__init__(f"{key}: {len(errors)} version(s) not deleted ({', '.join(codes)})")
