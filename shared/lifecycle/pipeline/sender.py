@@ -38,6 +38,7 @@ from lifecycle.rules.templates import RenderError
 from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer, record_unsubscribe
 from lifecycle.store.ledger import Delivery
+from lifecycle.store.suppressions import block_reason as suppression_block
 
 CAMPAIGN_INACTIVE = "campaign_inactive"
 CUSTOMER_NOT_FOUND = "customer_not_found"
@@ -164,7 +165,9 @@ def _prepare(
     customer = get_customer(item.customer_id)
     if customer is None:
         return _skip(item, now, CUSTOMER_NOT_FOUND)
-    blocked = consent_block(customer, item.channel)
+    # The suppression list covers every customer with a bounced address, not only the one
+    # whose message bounced (that one also carries the flag consent_block reads).
+    blocked = consent_block(customer, item.channel) or suppression_block(customer, item.channel)
     if blocked:
         return _skip(item, now, blocked)
     checked = occasion_check(item, campaign, customer, now, deps)

@@ -69,6 +69,7 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
             "sms": bool(model.consent.sms) if model.consent else False,
         },
         "unsubscribed": dict(model.unsubscribed.as_dict()) if model.unsubscribed else {},
+        "suppressed": dict(model.suppressed.as_dict()) if model.suppressed else {},
         "created_at": model.created_at,
         "last_active_at": model.last_active_at,
         "last_survey_at": model.last_survey_at,
@@ -148,6 +149,37 @@ def record_unsubscribe(customer_id: str, channel: str, now: datetime) -> bool:
             actions=[
                 CustomerModel.consent[channel].set(False),
                 CustomerModel.unsubscribed.set(unsubscribed),
+                CustomerModel.updated_at.set(utc_iso(now)),
+            ],
+            condition=CustomerModel.customer_id.exists(),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False  # deleted since it was read
+        raise
+    return True
+
+
+def flag_suppressed(
+    customer_id: str, channel: str, address: str, reason: str, now: datetime
+) -> bool:
+    """Mark the customer's ``channel`` address (its suppression key) as suppressed for
+    ``reason``; False if the customer is unknown. Idempotent: the first time is kept while
+    the reason stays the same."""
+    model = CustomerModel(customer_id=customer_id)
+    try:
+        current = CustomerModel.get(customer_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    flags = dict(current.suppressed.as_dict()) if current.suppressed else {}
+    previous = flags.get(channel) or {}
+    if previous.get("address") == address and previous.get("reason") == reason:
+        return True
+    flags[channel] = {"address": address, "reason": reason, "at": utc_iso(now)}
+    try:
+        model.update(
+            actions=[
+                CustomerModel.suppressed.set(flags),
                 CustomerModel.updated_at.set(utc_iso(now)),
             ],
             condition=CustomerModel.customer_id.exists(),

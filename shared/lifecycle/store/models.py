@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import (
     AllProjection,
@@ -89,6 +90,8 @@ class CustomerModel(Model):
     birthday_md = UnicodeAttribute(null=True)
     consent = ConsentAttribute(default=dict)
     unsubscribed = MapAttribute[str, Any](null=True)  # channel -> ISO instant
+    # channel -> {address: SHA-256 of the normalized address, reason: bounce|complaint, at}
+    suppressed = MapAttribute[str, Any](null=True)
     created_at = UnicodeAttribute(null=True)
     last_active_at = UnicodeAttribute(null=True)
     last_active_day = UnicodeAttribute(null=True)
@@ -227,6 +230,51 @@ class DeliveryModel(Model):
     by_campaign = DeliveriesByCampaignIndex()
 
 
+class SuppressionModel(Model):
+    """One e-mail address that bounced or complained (deliverability feedback).
+
+    Keyed by the SHA-256 of the normalized address (the table holds no address in clear):
+    ``suppressed`` once a permanent bounce, a complaint or repeated transient bounces
+    arrived; until then ``transient`` lists the recent transient bounces.
+    """
+
+    class Meta:
+        table_name = _table("SUPPRESSIONS_TABLE", "Suppressions")
+        region = _region()
+
+    address = UnicodeAttribute(hash_key=True)
+    suppressed = BooleanAttribute(default=False)
+    reason = UnicodeAttribute(null=True)  # bounce | complaint
+    suppressed_at = UnicodeAttribute(null=True)
+    transient = JSONAttribute(null=True)  # [{"at": ISO, "feedback_id": str}], newest last
+    customer_ids = UnicodeSetAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class CampaignFeedbackModel(Model):
+    """Per campaign: deliveries SES reported delivered, bounced and complained about.
+
+    Counted in the same transaction as the ledger change they come from, so they never
+    drift from the ledger; ``baseline_*`` are the counts at the last automatic pause
+    (the complaint check counts from there).
+    """
+
+    class Meta:
+        table_name = _table("FEEDBACK_TABLE", "CampaignFeedback")
+        region = _region()
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    delivered = NumberAttribute(default=0)
+    bounced = NumberAttribute(default=0)
+    complained = NumberAttribute(default=0)
+    baseline_delivered = NumberAttribute(default=0)
+    baseline_complained = NumberAttribute(default=0)
+    auto_paused_at = UnicodeAttribute(null=True)
+    auto_pause_reason = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
 class OrderItem(MapAttribute[str, Any]):
     sku = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -309,6 +357,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DeliveryModel,
     OrderModel,
     SurveyResponseModel,
+    SuppressionModel,
+    CampaignFeedbackModel,
 )
 _TABLE_ENV = {
     CustomerModel: "CUSTOMERS_TABLE",
@@ -317,6 +367,8 @@ _TABLE_ENV = {
     DeliveryModel: "DELIVERIES_TABLE",
     OrderModel: "ORDERS_TABLE",
     SurveyResponseModel: "RESPONSES_TABLE",
+    SuppressionModel: "SUPPRESSIONS_TABLE",
+    CampaignFeedbackModel: "FEEDBACK_TABLE",
 }
 
 
