@@ -187,8 +187,10 @@ def test_given_campaign_file_with_a_syntax_error_when_imported_then_the_file_err
 def test_given_usage_event_in_the_future_when_handled_then_invalid_and_nothing_moves(
     aws, clock, at
 ):
-    clock.set(T0)
     import_customers([_line("c-001", last_active_at="2027-03-01T00:00:00Z")], "c.jsonl", T0)
+    # The clock judges (an event's own "time" is set by its producer): it is the moment the
+    # fixture event is delivered.
+    clock.set(datetime(2027, 3, 20, 8, 15, tzinfo=UTC))
     event = load_event("usage/usage_recorded.json")
     event["detail"]["at"] = at
     outcome = _handler(aws, "UsageFunction")(event, _ctx("usage"))
