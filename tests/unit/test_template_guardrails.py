@@ -3,7 +3,8 @@
 * every dead-letter queue (name ends with DLQ) and every function's Errors metric has an alarm
   on the one AlarmTopic; every queue something dead-letters into is named ...DLQ;
 * every asynchronously invoked function (S3, schedules, EventBridge rules) has an on-failure
-  destination, and every EventBridge rule a dead-letter queue its queue policy lets it use;
+  destination, and every EventBridge rule (SAM events and AWS::Events::Rule targets) a
+  dead-letter queue its queue policy lets it use;
 * ``sns:Publish`` only to phone numbers, only where SMS is sent; no ``DynamoDBCrudPolicy``
   unless the function needs Scan, DeleteItem, PutItem and UpdateItem on that table;
 * the template check includes cfn-lint's informational rules and fails on them.
@@ -57,6 +58,18 @@ RULE_EVENTS = sorted(
     for event, spec in _events(name).items()
     if spec["Type"] in EVENTBRIDGE_EVENTS
 )
+# Rules written as AWS::Events::Rule (e.g. SES events to a queue): (rule, target Id).
+RULES = _of_type("AWS::Events::Rule")
+RULE_TARGETS = sorted(
+    (name, str(target["Id"]))
+    for name, rule in RULES.items()
+    for target in rule["Properties"].get("Targets", [])
+)
+
+
+def _rule_target(rule: str, target_id: str) -> dict[str, Any]:
+    targets = RULES[rule]["Properties"]["Targets"]
+    return next(t for t in targets if str(t["Id"]) == target_id)
 
 
 def _queue_of(arn: Any) -> str | None:
@@ -154,6 +167,10 @@ def _dead_letter_targets() -> Iterator[tuple[str, Any]]:
                 yield f"{name}.{event} DestinationConfig", on_failure["Destination"]
             if "DeadLetterConfig" in properties:
                 yield f"{name}.{event} DeadLetterConfig", properties["DeadLetterConfig"]["Arn"]
+    for rule, target_id in RULE_TARGETS:
+        target = _rule_target(rule, target_id)
+        if "DeadLetterConfig" in target:
+            yield f"{rule}.{target_id} DeadLetterConfig", target["DeadLetterConfig"]["Arn"]
 
 
 def test_given_failure_paths_when_listed_then_each_ends_in_a_queue_named_dlq():
@@ -209,12 +226,24 @@ def test_given_eventbridge_event_when_template_read_then_retry_policy_and_dlq(fu
     assert _queue_of(config["Arn"]) in DLQS
 
 
+@pytest.mark.parametrize(("rule", "target_id"), RULE_TARGETS)
+def test_given_rule_resource_target_when_template_read_then_retry_policy_and_dlq(rule, target_id):
+    target = _rule_target(rule, target_id)
+    assert set(target["RetryPolicy"]) == {"MaximumRetryAttempts", "MaximumEventAgeInSeconds"}
+    assert set(target["DeadLetterConfig"]) == {"Arn"}
+    assert _queue_of(target["DeadLetterConfig"]["Arn"]) in DLQS
+
+
 def test_given_rule_dlqs_when_template_read_then_queue_policy_lets_exactly_those_rules_send():
     users: dict[str, set[str]] = {}
     for function, event in RULE_EVENTS:
         queue = _queue_of(_events(function)[event]["Properties"]["DeadLetterConfig"]["Arn"])
         assert queue is not None
         users.setdefault(queue, set()).add(f"{function}{event}")  # SAM's rule logical id
+    for rule, target_id in RULE_TARGETS:
+        queue = _queue_of(_rule_target(rule, target_id)["DeadLetterConfig"]["Arn"])
+        assert queue is not None
+        users.setdefault(queue, set()).add(rule)
     policies = _of_type("AWS::SQS::QueuePolicy")
     for queue, rules in users.items():
         statements = [

@@ -251,7 +251,8 @@ def remove(campaign_id: CampaignId, if_match: IfMatch = None) -> Response[None]:
     summary="Delivery results of a campaign",
     description=(
         "Planned, sent, pending, skipped and failed (by reason), sent per channel, test "
-        "sends, and NPS/CSAT for survey campaigns."
+        "sends; delivered, bounced and complained as SES reported them, with their rates and "
+        "the last automatic pause for complaints; NPS/CSAT for survey campaigns."
     ),
     operation_id="getCampaignStats",
     tags=TAGS,

@@ -231,6 +231,11 @@ class SurveyStats(BaseModel):
     detractors: int | None = None
 
 
+class AutoPause(BaseModel):
+    at: str = Field(description="When the campaign was paused (UTC).")
+    reason: str = Field(description="The complaint rate and the counts it was computed from.")
+
+
 class CampaignStats(BaseModel):
     campaign_id: str
     planned: int
@@ -240,6 +245,22 @@ class CampaignStats(BaseModel):
     failed: dict[str, int] = Field(description="Failed deliveries by reason code.")
     sent_by_channel: dict[str, int]
     test_sends: int
+    delivered: int = Field(
+        description="Messages SES delivered (complained ones included: a complaint proves it)."
+    )
+    bounced: int = Field(description="Messages that bounced.")
+    bounced_by_type: dict[str, int] = Field(
+        description="Bounces by reason: bounce_permanent, bounce_transient, bounce_undetermined."
+    )
+    complained: int = Field(description="Messages whose recipient marked them as spam.")
+    delivery_rate: float | None = Field(description="delivered / sent; null before any send.")
+    bounce_rate: float | None = Field(description="bounced / sent; null before any send.")
+    complaint_rate: float | None = Field(
+        description="complained / delivered; null before any delivery."
+    )
+    auto_pause: AutoPause | None = Field(
+        description="The last automatic pause for the complaint rate, if any."
+    )
     survey: SurveyStats | None = Field(default=None, description="Survey campaigns only.")
 
 
@@ -264,7 +285,12 @@ class DeliveryHistory(BaseModel):
     occasion: str
     occurrence: str
     channel: str
-    status: str = Field(description="queued, sending, sent, skipped or failed.")
+    status: str = Field(
+        description=(
+            "queued, sending, sent, skipped or failed; after sent, as SES reports: delivered, "
+            "bounced or complained."
+        )
+    )
     reason: str | None
     deliver_at: str
     local_send_time: str

@@ -45,6 +45,10 @@ class Settings(BaseModel):
     send_lease_seconds: int = Field(default=300, alias="SEND_LEASE_SECONDS", ge=30)
     max_send_delay_minutes: int = Field(default=15, alias="MAX_SEND_DELAY_MINUTES", ge=1)
     plan_ahead_days: int = Field(default=1, alias="PLAN_AHEAD_DAYS", ge=1, le=7)
+    suppressions_table: str = Field(default="", alias="SUPPRESSIONS_TABLE")
+    feedback_table: str = Field(default="", alias="FEEDBACK_TABLE")
+    complaint_pause_rate: float = Field(default=0.003, alias="COMPLAINT_PAUSE_RATE", gt=0, le=1)
+    complaint_pause_min_volume: int = Field(default=1000, alias="COMPLAINT_PAUSE_MIN_VOLUME", ge=1)
 
     @field_validator("public_base_url")
     @classmethod

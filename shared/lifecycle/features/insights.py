@@ -14,13 +14,26 @@ from lifecycle.rules.consent import consent_block
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer
+from lifecycle.store.suppressions import feedback_counts
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
 
 
 def campaign_stats(campaign_id: str) -> dict[str, Any]:
-    """Planned, sent, skipped by reason, failed by reason (a Query on ``by-campaign``)."""
+    """Planned, sent, skipped by reason, failed by reason, and what SES reported about the
+    sent messages: delivered, bounced (by type), complained and their rates (a Query on
+    ``by-campaign``), plus the last automatic pause.
+
+    ``sent`` counts every message SES accepted (``sent``, ``delivered``, ``bounced``,
+    ``complained``); ``delivered`` includes the complained ones (a complaint proves delivery).
+    Rates: delivery and bounce per sent message, complaint per delivered message.
+    """
     statuses: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     failed: Counter[str] = Counter()
+    bounced: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     tests = 0
     for item in ledger.by_campaign(campaign_id):
@@ -28,21 +41,39 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
             tests += 1
             continue
         statuses[item.status] += 1
-        if item.status == "sent":
+        if item.status in ledger.ACCEPTED_STATUSES:
             channels[item.channel] += 1
-        elif item.status == "skipped":
+        if item.status == ledger.BOUNCED:
+            bounced[item.reason or "unknown"] += 1
+        elif item.status == ledger.SKIPPED:
             skipped[item.reason or "unknown"] += 1
-        elif item.status == "failed":
+        elif item.status == ledger.FAILED:
             failed[item.reason or "unknown"] += 1
+    sent = sum(statuses.get(status, 0) for status in ledger.ACCEPTED_STATUSES)
+    delivered = statuses.get(ledger.DELIVERED, 0) + statuses.get(ledger.COMPLAINED, 0)
+    complained = statuses.get(ledger.COMPLAINED, 0)
+    pause = feedback_counts(campaign_id)
     result: dict[str, Any] = {
         "campaign_id": campaign_id,
         "planned": sum(statuses.values()),
-        "sent": statuses.get("sent", 0),
-        "pending": statuses.get("queued", 0) + statuses.get("sending", 0),
+        "sent": sent,
+        "pending": statuses.get(ledger.QUEUED, 0) + statuses.get(ledger.SENDING, 0),
         "skipped": dict(sorted(skipped.items())),
         "failed": dict(sorted(failed.items())),
         "sent_by_channel": dict(sorted(channels.items())),
         "test_sends": tests,
+        "delivered": delivered,
+        "bounced": sum(bounced.values()),
+        "bounced_by_type": dict(sorted(bounced.items())),
+        "complained": complained,
+        "delivery_rate": _rate(delivered, sent),
+        "bounce_rate": _rate(sum(bounced.values()), sent),
+        "complaint_rate": _rate(complained, delivered),
+        "auto_pause": (
+            {"at": pause.auto_paused_at, "reason": pause.auto_pause_reason}
+            if pause.auto_paused_at
+            else None
+        ),
     }
     stored = get_stored(campaign_id)
     survey = survey_section(stored.campaign) if stored is not None else None
