@@ -39,6 +39,7 @@ __all__ = [
     "replace_campaign",
     "require_stored",
     "save_campaign",
+    "status_path",
 ]
 
 
@@ -63,6 +64,26 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "paused": frozenset({"active", "archived"}),
     "archived": frozenset(),
 }
+
+
+def status_path(current: str, target: str) -> list[str] | None:
+    """The statuses to go through, in order, to move from ``current`` to ``target`` along
+    :data:`TRANSITIONS` (shortest way; ``[]`` when already there), or None if none leads there.
+
+    ``draft -> paused`` is ``["active", "paused"]``; nothing leads back to draft or out of
+    archived.
+    """
+    ways: dict[str, list[str]] = {current: []}
+    frontier = [current]
+    while frontier:
+        following = []
+        for status in frontier:
+            for step in sorted(TRANSITIONS.get(status, frozenset())):
+                if step not in ways:
+                    ways[step] = [*ways[status], step]
+                    following.append(step)
+        frontier = following
+    return ways.get(target)
 
 
 @dataclass(frozen=True)

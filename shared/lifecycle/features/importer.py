@@ -7,6 +7,9 @@ all raises :class:`ImportFileError` with a clear message.
 Lines are split on ``\n`` only (a trailing ``\r`` dropped): U+2028, U+0085 and the other
 characters :meth:`str.splitlines` also splits on may appear inside a JSON string.
 
+Campaigns follow the marketer API's rules (validation, versions, lifecycle): see
+:func:`import_campaigns`; an identical campaign is not written again.
+
 Customers are *upserted* field by field (UpdateItem), so an import never clears what the
 system itself recorded about a customer, in particular an unsubscribe. An erased customer's
 line is rejected with reason ``erased``: their data never comes back (the write is
@@ -22,8 +25,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lifecycle.campaigns.model import CampaignError, parse_campaign
-from lifecycle.campaigns.repository import save_campaign
+from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
+from lifecycle.campaigns.repository import (
+    TRANSITIONS,
+    CampaignArchivedError,
+    CampaignConflictError,
+    CampaignExistsError,
+    CampaignStateError,
+    change_status,
+    create_campaign,
+    get_stored,
+    replace_campaign,
+    status_path,
+)
 from lifecycle.core import jsonsafe
 from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
 from lifecycle.store.customers import CustomerErasedError, upsert_customer
@@ -51,14 +65,18 @@ class ImportResult:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[Rejection] = field(default_factory=list)
     imported_ids: list[str] = field(default_factory=list)
+    unchanged: int | None = None  # campaigns: identical to the stored ones (not written)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "source": self.source,
             "imported": self.imported,
             "rejected": [asdict(r) for r in self.rejected],
             "warnings": [asdict(w) for w in self.warnings],
         }
+        if self.unchanged is not None:
+            answer["unchanged"] = self.unchanged
+        return answer
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -340,8 +358,12 @@ def _json_array_items(text: str, source: str) -> Sequence[tuple[int, Any]]:
 
 
 def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
-    result = ImportResult(source=source)
-    seen: dict[str, int] = {}
+    """Import a JSON list of campaigns under the API's rules (see :func:`_apply_campaign`).
+
+    A campaign repeated in the file: the last valid one wins (with a warning).
+    """
+    result = ImportResult(source=source, unchanged=0)
+    winners: dict[str, tuple[int, Campaign]] = {}
     for line, raw in _json_array_items(text, source):
         if isinstance(raw, jsonsafe.JSONLimitError):
             reason = (
@@ -354,13 +376,13 @@ def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
         except CampaignError as exc:
             result.rejected.append(Rejection(source, line, exc.campaign_id, str(exc)))
             continue
-        if campaign.campaign_id in seen:
+        if campaign.campaign_id in winners:
             result.warnings.append(
                 Rejection(
                     source,
                     line,
                     campaign.campaign_id,
-                    f"campaign_id: repeats line {seen[campaign.campaign_id]}; this one wins",
+                    f"campaign_id: repeats line {winners[campaign.campaign_id][0]}; this one wins",
                 )
             )
         if campaign.unknown_fields:
@@ -372,11 +394,78 @@ def import_campaigns(text: str, source: str, now: datetime) -> ImportResult:
                     f"campaign: ignored unknown field(s) {', '.join(campaign.unknown_fields)}",
                 )
             )
-        seen[campaign.campaign_id] = line
-        save_campaign(campaign, now)
-        result.imported += 1
-        result.imported_ids.append(campaign.campaign_id)
+        winners[campaign.campaign_id] = (line, campaign)
+    for line, campaign in sorted(winners.values(), key=lambda winner: winner[0]):
+        _apply_campaign(campaign, line, now, result)
+    result.rejected.sort(key=lambda rejection: rejection.line)
     return result
+
+
+def _same(stored: Campaign, imported: Campaign) -> bool:
+    """Same document, key order included (the first locale is the fallback)."""
+    return json.dumps(stored.document()) == json.dumps(imported.document())
+
+
+def _apply_campaign(campaign: Campaign, line: int, now: datetime, result: ImportResult) -> None:
+    """Bring one stored campaign to the file's version as the API would, step by step.
+
+    A new campaign is created as a draft (``POST /campaigns``); a changed document replaces
+    the stored one, keeping its status (``PUT``); then the status moves along the allowed
+    transitions (``POST /campaigns/{id}/status``, one step at a time: a new ``paused``
+    campaign goes draft -> active -> paused). An archived campaign stays archived; a status
+    no transition leads to (back to draft, out of archived) is rejected, and the document
+    change before it stays, as after a ``PUT`` followed by a refused status change. A
+    campaign identical to the stored one is left alone (no new version).
+    """
+    campaign_id, target = campaign.campaign_id, campaign.status
+    changed = False
+
+    def reject(reason: str) -> None:
+        result.rejected.append(Rejection(result.source, line, campaign_id, reason))
+
+    try:
+        stored = get_stored(campaign_id)
+        if stored is None:
+            stored = create_campaign({**campaign.document(), "status": "draft"}, now)
+            changed = True
+        current = stored.campaign.status
+        if not _same(stored.campaign, campaign.model_copy(update={"status": current})):
+            stored = replace_campaign(
+                campaign_id,
+                {**campaign.document(), "status": current},
+                now,
+                expected_version=stored.version,
+            )
+            changed = True
+        path = status_path(current, target)
+        if path is None and current == "archived":
+            raise CampaignArchivedError(campaign_id)
+        if path is None:
+            allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
+            kept = f"content updated (version {stored.version})" if changed else "nothing changed"
+            reject(
+                f"invalid_transition: cannot go from {current} to {target} "
+                f"(allowed: {allowed}); status stays {current}, {kept}"
+            )
+        version = stored.version
+        for step in path or []:
+            version = change_status(campaign_id, step, now, expected_version=version)
+            changed = True
+    except CampaignArchivedError:
+        reject("archived: the campaign is archived (final); nothing changed")
+    except CampaignExistsError:
+        reject("already_exists: the stored campaign cannot be read under today's rules; fix it")
+    except (CampaignConflictError, CampaignError):
+        # Someone saved the campaign between this import's read and write: a newer version,
+        # or another status than the one read (the repository re-reads it).
+        reject("version_conflict: the campaign changed while importing; import the file again")
+    except CampaignStateError as exc:
+        reject(f"invalid_transition: {exc}")
+    if changed:
+        result.imported += 1
+        result.imported_ids.append(campaign_id)
+    elif not any(r.line == line for r in result.rejected):
+        result.unchanged = (result.unchanged or 0) + 1
 
 
 # -- what an S3 import leaves behind ---------------------------------------------------------
