@@ -267,3 +267,49 @@ def test_given_sms_text_too_long_when_parsed_then_segments_reported():
     with pytest.raises(CampaignError, match="segments"):
         parse_campaign(_with(GOOD_OCCASIONS[3], content, channels=["sms"], sms_max_segments=1))
     parse_campaign(_with(GOOD_OCCASIONS[3], content, channels=["sms"], sms_max_segments=3))
+
+
+def test_given_no_category_or_topic_when_parsed_then_marketing_and_occasion_type_stored():
+    campaign = parse_campaign(EXAMPLE)
+    assert (campaign.category, campaign.topic, campaign.is_marketing) == (
+        "marketing",
+        "birthday",
+        True,
+    )
+    assert campaign.document()["topic"] == "birthday"
+    assert campaign.document()["category"] == "marketing"
+
+
+def test_given_service_category_and_own_topic_when_parsed_then_kept():
+    campaign = parse_campaign({**EXAMPLE, "category": "service", "topic": "vip-news_2"})
+    assert (campaign.category, campaign.topic, campaign.is_marketing) == (
+        "service",
+        "vip-news_2",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"category": "promo"}, "category"),
+        ({"category": None}, "category"),
+        ({"topic": "Birthday"}, "topic"),
+        ({"topic": ""}, "topic"),
+        ({"topic": "-x"}, "topic"),
+        ({"topic": "a" * 41}, "topic"),
+        ({"topic": "vip news"}, "topic"),
+        ({"topic": 7}, "topic"),
+        ({"topic": "x\n"}, "topic"),
+    ],
+)
+def test_given_bad_category_or_topic_when_parsed_then_field_error(changes, field):
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign({**EXAMPLE, **changes})
+    assert [error.field for error in caught.value.errors] == [field]
+
+
+def test_given_unknown_occasion_without_topic_when_parsed_then_only_the_occasion_is_reported():
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign({**EXAMPLE, "occasion": {"type": "nope"}})
+    assert [error.field for error in caught.value.errors] == ["occasion.type"]

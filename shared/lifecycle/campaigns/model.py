@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from lifecycle.core.localtime import parse_hhmm
@@ -46,6 +47,10 @@ CampaignStatus = Literal["draft", "active", "paused", "archived"]
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 CODE_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,10}\Z")
+# A topic is what a customer can switch off in the preference centre: a short id.
+TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+Category = Literal["marketing", "service"]
+CATEGORIES: tuple[Category, ...] = ("marketing", "service")
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,31 @@ class Campaign(BaseModel):
     offer: Offer | None = None
     content: Content
     sms_max_segments: StrictInt = Field(default=3, ge=1, le=10)
+    # Marketing messages count toward the policy's caps; service messages do not.
+    category: Category = "marketing"
+    # Defaults to the occasion type (filled in before validation, so it is stored).
+    topic: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_topic(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping) and "topic" not in raw:
+            occasion = raw.get("occasion")
+            kind = occasion.get("type") if isinstance(occasion, Mapping) else None
+            if isinstance(kind, str) and TOPIC_RE.match(kind):
+                return {**raw, "topic": kind}
+        return raw
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if not TOPIC_RE.match(value):
+            raise ValueError("must be 1-40 characters a-z 0-9 _ - starting with a letter or digit")
+        return value
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.category == "marketing"
 
     @field_validator("campaign_id")
     @classmethod
@@ -203,6 +233,8 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
         if err["type"] == "union_tag_not_found":
             errors.append(FieldError("occasion.type", "is required"))
             continue
+        if err["type"] == "missing" and tuple(err["loc"]) == ("topic",):
+            continue  # the default topic comes from the occasion, which has its own error
         if err["type"] == "extra_forbidden":
             message = "unknown field"
         errors.append(FieldError(_loc(tuple(err["loc"])), message))
