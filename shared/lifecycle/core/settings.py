@@ -49,6 +49,21 @@ class Settings(BaseModel):
     feedback_table: str = Field(default="", alias="FEEDBACK_TABLE")
     complaint_pause_rate: float = Field(default=0.003, alias="COMPLAINT_PAUSE_RATE", gt=0, le=1)
     complaint_pause_min_volume: int = Field(default=1000, alias="COMPLAINT_PAUSE_MIN_VOLUME", ge=1)
+    # Branding of the customer pages and of every marketing e-mail's footer (template
+    # parameters CompanyName, LogoUrl, BrandColour, PostalAddress).
+    company_name: str = Field(default="Example Shop", alias="COMPANY_NAME", min_length=1)
+    logo_url: str = Field(default="", alias="LOGO_URL")
+    brand_colour: str = Field(
+        default="#1a73e8", alias="BRAND_COLOUR", pattern=r"^#[0-9A-Fa-f]{6}\z"
+    )
+    postal_address: str = Field(default="", alias="POSTAL_ADDRESS")
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_logo(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
 
     @field_validator("public_base_url")
     @classmethod
