@@ -220,6 +220,9 @@ class Estimate(BaseModel):
     customers: int
     in_audience: int
     reachable: dict[str, int] = Field(description="Customers reachable today, per channel.")
+    holdout: dict[str, int] = Field(
+        default_factory=dict, description="Reachable customers held back, per channel."
+    )
 
 
 class SurveyStats(BaseModel):
@@ -234,6 +237,26 @@ class SurveyStats(BaseModel):
 class AutoPause(BaseModel):
     at: str = Field(description="When the campaign was paused (UTC).")
     reason: str = Field(description="The complaint rate and the counts it was computed from.")
+
+
+class Conversions(BaseModel):
+    attribution_days: int = Field(description="An order within this many days converts.")
+    recipients: int = Field(description="Occurrences with at least one message sent.")
+    holdout: int = Field(description="Occurrences held back (skipped `holdout`).")
+    recipient_conversions: int
+    holdout_conversions: int
+    recipient_rate: float | None
+    holdout_rate: float | None
+    lift: float | None = Field(
+        description="Recipients' minus the holdout's conversion rate; null without both groups."
+    )
+    lift_ci95: list[float] | None = Field(
+        description="95% confidence interval of the lift (Newcombe's hybrid score method)."
+    )
+    relative_lift: float | None = Field(description="lift / holdout_rate.")
+    revenue_per_recipient: dict[str, float] = Field(description="Per currency.")
+    revenue_per_holdout_member: dict[str, float] = Field(description="Per currency.")
+    open_windows: int = Field(description="Occurrences whose attribution window is still open.")
 
 
 class CampaignStats(BaseModel):
@@ -262,6 +285,9 @@ class CampaignStats(BaseModel):
         description="The last automatic pause for the complaint rate, if any."
     )
     survey: SurveyStats | None = Field(default=None, description="Survey campaigns only.")
+    conversions: Conversions | None = Field(
+        default=None, description="Conversions after sending and the holdout's lift."
+    )
 
 
 # ---------------------------------------------------------------- customers

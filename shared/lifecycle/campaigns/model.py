@@ -132,6 +132,10 @@ class Campaign(BaseModel):
     category: Category = "marketing"
     # Defaults to the occasion type (filled in before validation, so it is stored).
     topic: str
+    # A deterministic share of the eligible audience held back (skipped ``holdout``) to
+    # measure what the campaign earns: conversions within ``attribution_days`` of sending.
+    holdout_percent: StrictFloat = Field(default=0, ge=0, le=50)
+    attribution_days: StrictInt = Field(default=7, ge=1, le=90)
 
     @model_validator(mode="before")
     @classmethod

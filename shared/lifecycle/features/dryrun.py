@@ -30,6 +30,7 @@ from lifecycle.pipeline.planner import candidates, plan_occurrence, read_index
 from lifecycle.pipeline.sender import SendDependencies, occasion_check
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
+from lifecycle.rules.holdout import in_holdout
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
 from lifecycle.store.customers import scan_customers
@@ -153,15 +154,24 @@ def estimate(campaign: Campaign, now: datetime) -> dict[str, Any]:
     """Customers the audience and consent rules let through today, per channel (a Scan)."""
     total = matched = 0
     reachable: Counter[str] = Counter()
+    held_out: Counter[str] = Counter()
     for customer in scan_customers():
         total += 1
         if not audience.evaluate(campaign.audience, audience_view(customer, now)):
             continue
         matched += 1
+        holdout = in_holdout(
+            campaign.campaign_id, customer["customer_id"], campaign.holdout_percent
+        )
         for channel in campaign.channels:
             if consent_block(customer, channel) is None:
-                reachable[channel] += 1
-    return {"customers": total, "in_audience": matched, "reachable": dict(reachable)}
+                (held_out if holdout else reachable)[channel] += 1
+    return {
+        "customers": total,
+        "in_audience": matched,
+        "reachable": dict(reachable),
+        "holdout": dict(held_out),
+    }
 
 
 def as_dicts(rows: list[PlannedMessage] | list[Exclusion]) -> list[dict[str, Any]]:

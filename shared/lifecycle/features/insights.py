@@ -7,10 +7,12 @@ from typing import Any
 
 from lifecycle.campaigns.repository import get_stored
 from lifecycle.core.clock import get_clock
+from lifecycle.features.conversions import campaign_conversions
 from lifecycle.features.surveys import survey_section
 from lifecycle.occasions.registry import occasion_for
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
+from lifecycle.rules.holdout import HOLDOUT, in_holdout
 from lifecycle.rules.segments import audience_view
 from lifecycle.store import ledger
 from lifecycle.store.customers import get_customer
@@ -79,6 +81,10 @@ def campaign_stats(campaign_id: str) -> dict[str, Any]:
     survey = survey_section(stored.campaign) if stored is not None else None
     if survey is not None:
         result["survey"] = survey
+    if stored is not None:
+        result["conversions"] = campaign_conversions(
+            campaign_id, stored.campaign.attribution_days, get_clock().now()
+        )
     return result
 
 
@@ -132,4 +138,6 @@ def explain_absence(customer_id: str, campaign_id: str) -> list[str]:
         blocked = consent_block(customer, channel)
         if blocked:
             reasons.append(f"{blocked}:{channel}")
+    if in_holdout(campaign.campaign_id, customer_id, campaign.holdout_percent):
+        reasons.append(HOLDOUT)
     return reasons or ["no_occurrence_yet"]

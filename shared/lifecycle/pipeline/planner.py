@@ -35,6 +35,7 @@ from lifecycle.occasions.orders import became_delivered
 from lifecycle.occasions.registry import occasion_for, types
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
+from lifecycle.rules.holdout import HOLDOUT, in_holdout
 from lifecycle.rules.offers import coupon_code, valid_until
 from lifecycle.rules.orders import Order
 from lifecycle.rules.records import is_valid_timezone, parse_instant
@@ -129,6 +130,12 @@ def plan_occurrence(
     if late and first_planning:
         return []
     in_audience = audience.evaluate(campaign.audience, audience_view(customer, now))
+    # Only eligible customers (in the audience, with consent) enter the experiment.
+    held_out = (
+        HOLDOUT
+        if in_holdout(campaign.campaign_id, customer["customer_id"], campaign.holdout_percent)
+        else None
+    )
     planned = []
     for channel in campaign.channels:
         skip: str | None = None
@@ -137,7 +144,7 @@ def plan_occurrence(
         elif not in_audience:
             skip = NOT_IN_AUDIENCE
         else:
-            skip = consent_block(customer, channel)
+            skip = consent_block(customer, channel) or held_out
         code = until = None
         if campaign.offer and skip is None:
             # One code per occurrence, shared by its channels.
