@@ -92,6 +92,8 @@ class CustomerModel(Model):
     unsubscribed = MapAttribute[str, Any](null=True)  # channel -> ISO instant
     # channel -> {address: SHA-256 of the normalized address, reason: bounce|complaint, at}
     suppressed = MapAttribute[str, Any](null=True)
+    # channel -> [topic, ...] switched off in the preference centre (lifecycle.rules.consent)
+    topics_off = MapAttribute[str, Any](null=True)
     created_at = UnicodeAttribute(null=True)
     last_active_at = UnicodeAttribute(null=True)
     last_active_day = UnicodeAttribute(null=True)
@@ -275,6 +277,54 @@ class CampaignFeedbackModel(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
+class ConsentEventModel(Model):
+    """One change of a customer's consent: what (``changes``), when (``at``), how (``via``:
+    one_click, page, api, import, sms_stop, complaint, bounce, undo) and the consent state
+    before and after it (an undo restores ``before``). Deleted when the customer is erased.
+    """
+
+    class Meta:
+        table_name = _table("CONSENT_EVENTS_TABLE", "ConsentEvents")
+        region = _region()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)  # "<at>#<sequence>": sorts by time
+    at = UnicodeAttribute()
+    via = UnicodeAttribute()
+    changes = JSONAttribute()  # [{"channel", "action", "topic"?}]
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)  # the message whose link was used
+    undoes = UnicodeAttribute(null=True)  # the event_id this change undid
+
+
+class MessagingPolicyModel(Model):
+    """The account's messaging policy (one item, ``policy_id`` "account"), versioned."""
+
+    class Meta:
+        table_name = _table("POLICY_TABLE", "MessagingPolicy")
+        region = _region()
+
+    policy_id = UnicodeAttribute(hash_key=True)
+    document = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class SendBudgetModel(Model):
+    """Per customer: marketing occurrences counted per local day (lifecycle.rules.policy)."""
+
+    class Meta:
+        table_name = _table("BUDGETS_TABLE", "SendBudgets")
+        region = _region()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    counted = JSONAttribute(default=dict)  # local day (YYYY-MM-DD) -> [occurrence id, ...]
+    version = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds)
+
+
 class OrderItem(MapAttribute[str, Any]):
     sku = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -359,6 +409,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     SurveyResponseModel,
     SuppressionModel,
     CampaignFeedbackModel,
+    ConsentEventModel,
+    MessagingPolicyModel,
+    SendBudgetModel,
 )
 _TABLE_ENV = {
     CustomerModel: "CUSTOMERS_TABLE",
@@ -369,6 +422,9 @@ _TABLE_ENV = {
     SurveyResponseModel: "RESPONSES_TABLE",
     SuppressionModel: "SUPPRESSIONS_TABLE",
     CampaignFeedbackModel: "FEEDBACK_TABLE",
+    MessagingPolicyModel: "POLICY_TABLE",
+    SendBudgetModel: "BUDGETS_TABLE",
+    ConsentEventModel: "CONSENT_EVENTS_TABLE",
 }
 
 
