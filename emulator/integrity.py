@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 FINAL = frozenset({"sent", "skipped", "failed"})
+# SES feedback moves an accepted e-mail on from ``sent``: these states count as sent here.
+ACCEPTED = frozenset({"sent", "delivered", "bounced", "complained"})
 DUPLICATE_KEYS = {
     "email": "X-LCM-Delivery-Id header",
     "sms": "(phone, text): SNS keeps no delivery id of ours",
@@ -67,6 +69,8 @@ def integrity(
         by_id[delivery_id] = item
         state = _text(item, "status") or "?"
         reason = _text(item, "reason")
+        if state in ACCEPTED:
+            state = "sent"
         if state in FINAL and (state == "sent" or reason):
             status[state] += 1
             continue
@@ -110,13 +114,13 @@ def integrity(
             "reason": _text(by_id[delivery_id], "reason"),
         }
         for delivery_id in sorted(received_ids)
-        if delivery_id in by_id and _text(by_id[delivery_id], "status") != "sent"
+        if delivery_id in by_id and _text(by_id[delivery_id], "status") not in ACCEPTED
     ]
     unknown = sorted(key for key in received_ids if key not in by_id)
     sent_not_received = sorted(
         delivery_id
         for delivery_id, item in by_id.items()
-        if _text(item, "status") == "sent"
+        if _text(item, "status") in ACCEPTED
         and _text(item, "channel") == "email"
         and delivery_id not in email
     )
@@ -151,7 +155,7 @@ def outcomes(ledger: Iterable[dict[str, Any]], received: Received) -> dict[str, 
         state = _text(item, "status") or "?"
         reason = _text(item, "reason")
         outcome = f"{state}:{reason}" if reason and state != "sent" else state
-        if state != "sent" and delivery_id in email:
+        if state not in ACCEPTED and delivery_id in email:
             outcome += "+received"
         result[delivery_id] = outcome
     return result

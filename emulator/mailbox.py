@@ -18,6 +18,13 @@ mailbox simulator, a ``+label`` included (``bounce+c1@simulator.amazonses.com`` 
 any other address            Send, Delivery
 ============================ ===============================================================
 
+:class:`MailboxFeed` is the runner's hook: after each drain of the send queue it takes the mail
+SES accepted since the previous call and puts the events of every message to a simulator
+address on ``FeedbackQueue``, each delayed until the instant SES would publish it (plus
+EventBridge's hop), so ``FeedbackFunction`` processes them on the simulated clock. Mail to
+other addresses gets no events in the runner (their ledger items stay ``sent``): their
+outcome is unknown, and runs of ordinary data stay as fast and as they were.
+
 Imports nothing of ``lifecycle`` (the layer). moto's SES keeps no ``EmailTags``, so
 :func:`received_from_moto` rebuilds the tags the sender sets from the message's ``X-LCM-*``
 headers with the same encoding as ``lifecycle.messages.tags`` (a unit test holds the two
@@ -29,8 +36,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -56,6 +64,9 @@ _SEND_TO_DELIVERY = timedelta(seconds=2)
 _DELIVERY_TO_COMPLAINT = timedelta(minutes=10)
 _NAMESPACE = uuid.UUID("5f0b8a52-1d8e-4c55-9c6f-0ac1d4d1e0a7")
 _TAG_VALUE_MAX = 256
+# EventBridge puts an event on its SQS target about this long after SES published it.
+_EVENTBRIDGE_HOP = timedelta(seconds=1)
+_MAX_DELAY_SECONDS = 900  # SQS DelaySeconds
 
 
 @dataclass(frozen=True)
@@ -312,3 +323,53 @@ def feedback_counts(envelopes: Iterable[Mapping[str, Any]]) -> dict[str, dict[st
         row = counts.setdefault(campaign, {"delivered": 0, "bounced": 0, "complained": 0})
         row[name] += 1
     return dict(sorted(counts.items()))
+
+
+def is_simulator(address: str) -> bool:
+    """Whether ``address`` (``Name <addr>`` allowed) is one of SES's mailbox simulator's."""
+    plain = getaddresses([address])[0][1] or address
+    return plain.strip().lower().rpartition("@")[2] == SIMULATOR_DOMAIN
+
+
+def event_time(envelope: Mapping[str, Any]) -> datetime:
+    """When SES published ``envelope`` (its ``time``, to the second)."""
+    return datetime.strptime(str(envelope["time"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+class MailboxFeed:
+    """The runner's SES mailbox simulator: events of newly accepted mail -> ``FeedbackQueue``.
+
+    ``send(body, delay_seconds)`` puts one message on the queue (the runner's simulated
+    queues); ``sent_messages()`` returns moto's SES ``sent_messages`` list (append-only: each
+    :meth:`after_send` reads only what arrived since the previous one).
+    """
+
+    def __init__(
+        self,
+        send: Callable[[str, int], object],
+        sent_messages: Callable[[], Sequence[Any]],
+        configuration_set: str,
+    ) -> None:
+        self._send = send
+        self._sent_messages = sent_messages
+        self.configuration_set = configuration_set
+        self._seen = 0
+        self.events = 0
+
+    def after_send(self, now: datetime) -> int:
+        """Queue the events of the simulator-addressed mail accepted since the last call."""
+        mails = self._sent_messages()
+        new = list(mails[self._seen :])
+        self._seen = len(mails)
+        simulated = [
+            m for m in new if any(is_simulator(str(d)) for d in getattr(m, "destinations", ()))
+        ]
+        queued = 0
+        for mail in received_from_moto(simulated):
+            for envelope in ses_events(mail, now, self.configuration_set):
+                wait = (event_time(envelope) + _EVENTBRIDGE_HOP - now).total_seconds()
+                delay = min(_MAX_DELAY_SECONDS, max(0, math.ceil(wait)))
+                self._send(json.dumps(envelope), delay)
+                queued += 1
+        self.events += queued
+        return queued

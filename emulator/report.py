@@ -1,7 +1,8 @@
 """Build ``report.json`` and write the output files of a run.
 
 Owns what the report says: messages per channel, ledger items per campaign and status (with
-skip reasons), survey figures, the inputs accepted and rejected, the planner's read figures
+skip reasons), SES feedback per campaign (delivered, bounced, complained), survey figures,
+the inputs accepted and rejected, the planner's read figures
 (:class:`PlannerFigures`, which the simulation fills from the planner's results) and the
 invocation counts. Also writes ``messages.jsonl``, ``report.json`` and ``lambda.log``.
 Apart from :func:`survey_report` (which asks the survey feature, so needs the moto back-end),
@@ -60,6 +61,31 @@ def by_campaign(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {campaign: dict(sorted(c.items())) for campaign, c in sorted(counts.items())}
 
 
+# Ledger states of e-mail the provider accepted (SES feedback moves ``sent`` forward).
+ACCEPTED = frozenset({"sent", "delivered", "bounced", "complained"})
+
+
+def feedback_report(ledger: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per campaign with e-mail SES accepted: delivered, bounced and complained, read from the
+    ledger states SES's events left (a complaint follows a delivery, so ``complained``
+    items count as delivered too). Test sends are left out."""
+    counts: dict[str, dict[str, int]] = {}
+    for item in ledger:
+        if item.get("channel", {}).get("S") != "email" or item.get("test", {}).get("BOOL"):
+            continue
+        status = item["status"]["S"]
+        if status not in ACCEPTED:
+            continue
+        row = counts.setdefault(
+            item["campaign_id"]["S"], {"delivered": 0, "bounced": 0, "complained": 0}
+        )
+        if status in ("delivered", "complained"):
+            row["delivered"] += 1
+        if status in ("bounced", "complained"):
+            row[status] += 1
+    return dict(sorted(counts.items()))
+
+
 def survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
     """Per survey campaign: customers sent a survey, and the survey feature's figures."""
     from lifecycle.features.surveys import survey_stats
@@ -71,7 +97,7 @@ def survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         campaign = item["campaign_id"]["S"]
         campaigns.add(campaign)
-        if item["status"]["S"] == "sent":
+        if item["status"]["S"] in ACCEPTED:
             sent[campaign].add(item["delivery_id"]["S"].rsplit("#", 1)[0])
     report = {}
     for campaign in sorted(campaigns):
@@ -95,13 +121,18 @@ def build_report(
     integrity: dict[str, Any] | None = None,
     redelivery: dict[str, Any] | None = None,
     chaos: dict[str, Any] | None = None,
+    feedback: dict[str, dict[str, int]] | None = None,
+    cost: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of a run.
 
     ``rejected`` holds the rejections beyond the importer's own (input lines, answers that
     could not be given); ``imports`` is the importer's result per file prefix; ``integrity``
     (:func:`emulator.integrity.integrity`), ``redelivery`` (what AWS's retries had to do)
-    and ``chaos`` (the faults injected; only with ``--chaos``) are added as given.
+    and ``chaos`` (the faults injected; only with ``--chaos``) are added as given, as is
+    ``feedback`` (:func:`feedback_report`: what SES's events made of the e-mail) and
+    ``cost`` (:meth:`emulator.cost.CostMeter.report`: what the run's handlers consumed, per
+    message and per function, and its price).
     """
     report: dict[str, Any] = {
         "period": {
@@ -115,6 +146,7 @@ def build_report(
         "by_channel": dict(sorted(Counter(m["channel"] for m in messages).items())),
         "by_campaign": campaigns,
         "surveys": surveys,
+        "feedback": feedback if feedback is not None else {},
         "inputs": {
             "survey_answers_accepted": responses_accepted,
             "timeline_events_outside_period": outside_period,
@@ -134,6 +166,8 @@ def build_report(
         report["redelivery"] = redelivery
     if chaos is not None:
         report["chaos"] = chaos
+    if cost is not None:
+        report["cost"] = cost
     return report
 
 

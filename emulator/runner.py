@@ -15,7 +15,8 @@ A small facade over the runner's modules, each owning one concern:
 - :mod:`emulator.report`: ``report.json`` and the output files.
 
 This module owns :func:`simulate` and :func:`dry_run`, which start moto, run one of the two,
-and write the results. Imports go one way: this module -> simulation -> boundary, queues,
+and write the results, and :func:`simulated`, a run whose moto state outlives it until its
+block ends (``serve``). Imports go one way: this module -> simulation -> boundary, queues,
 chaos, readback, integrity, report, events -> config, environment.
 """
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +36,14 @@ from emulator.environment import set_local_environment
 from emulator.events import dry_run_event
 from emulator.integrity import integrity, outcomes
 from emulator.readback import received, sent_messages
-from emulator.report import build_report, by_campaign, survey_report, write_jsonl, write_outputs
+from emulator.report import (
+    build_report,
+    by_campaign,
+    feedback_report,
+    survey_report,
+    write_jsonl,
+    write_outputs,
+)
 from emulator.simulation import Simulation
 
 __all__ = [
@@ -43,6 +53,7 @@ __all__ = [
     "SimulationResult",
     "dry_run",
     "simulate",
+    "simulated",
 ]
 
 
@@ -94,6 +105,20 @@ def dry_run(config: SimulationConfig) -> dict[str, Any]:
 
 def simulate(config: SimulationConfig) -> SimulationResult:
     """Run a whole simulation and write ``messages.jsonl`` and ``report.json`` to ``config.out``."""
+    with simulated(config) as (_, result):
+        return result
+
+
+@contextmanager
+def simulated(
+    config: SimulationConfig, environment: dict[str, str] | None = None
+) -> Iterator[tuple[Simulation, SimulationResult]]:
+    """:func:`simulate`, keeping moto's state and the deployment until the block ends.
+
+    ``environment`` overrides the functions' environment variables (``serve`` points
+    ``PUBLIC_BASE_URL`` at itself). Inside the block the simulated clock stands at the end of
+    the period and the handlers can still be invoked (``simulation.invoke``).
+    """
     if config.days < 1:
         raise InputError("--days must be at least 1")
     started = time.perf_counter()
@@ -101,39 +126,52 @@ def simulate(config: SimulationConfig) -> SimulationResult:
     from moto import mock_aws
 
     end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=config.days)
-    with mock_aws(), Simulation(config) as simulation:
+    with mock_aws(), Simulation(config, environment) as simulation:
         simulation.deploy()
         imports = simulation.import_files()
         input_rejections = [asdict(r) for r in simulation.load_inputs()]
         simulation.run()
         ledger = list(simulation.ledger_items())
-        messages = sent_messages(ledger, simulation.customer_items())
+        meter = simulation.boundary.cost
+        # The read-back's Scan of the customers is what a naive planner would read each day.
+        with meter.measure("NaiveDailyScanPlanner"):
+            customers = list(simulation.customer_items())
+        messages = sent_messages(ledger, customers)
         providers = received()
         checks = integrity(ledger, providers, end, simulation.send_window())
         states = outcomes(ledger, providers)
         campaigns = by_campaign(ledger)
         surveys = survey_report(ledger)
+        feedback = feedback_report(ledger)
         log_text = simulation.log.getvalue()
-    report = build_report(
-        config,
-        messages=messages,
-        campaigns=campaigns,
-        surveys=surveys,
-        imports=imports,
-        rejected=input_rejections + simulation.response_results,
-        responses_accepted=simulation.responses_accepted,
-        outside_period=simulation.outside_period,
-        planner=simulation.planner,
-        invocations=simulation.invocations,
-        integrity=checks,
-        redelivery=simulation.redelivery.report(simulation.queues.summary()),
-        chaos=simulation.chaos_report(),
-    )
-    write_outputs(config.out, messages, report, log_text)
-    return SimulationResult(
-        messages=messages,
-        report=report,
-        seconds=time.perf_counter() - started,
-        invocations=simulation.invocations,
-        outcomes=states,
-    )
+        names = {physical: logical for logical, physical in simulation.deployment.physical.items()}
+        cost = meter.report(len(messages), names, days=config.days)
+        report = build_report(
+            config,
+            messages=messages,
+            campaigns=campaigns,
+            surveys=surveys,
+            imports=imports,
+            rejected=input_rejections + simulation.response_results,
+            responses_accepted=simulation.responses_accepted,
+            outside_period=simulation.outside_period,
+            planner=simulation.planner,
+            invocations=simulation.invocations,
+            integrity=checks,
+            redelivery=simulation.redelivery.report(simulation.queues.summary()),
+            chaos=simulation.chaos_report(),
+            feedback=feedback,
+            cost=cost,
+        )
+        write_outputs(config.out, messages, report, log_text)
+        simulation.clock.set(end)
+        yield (
+            simulation,
+            SimulationResult(
+                messages=messages,
+                report=report,
+                seconds=time.perf_counter() - started,
+                invocations=simulation.invocations,
+                outcomes=states,
+            ),
+        )

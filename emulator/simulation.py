@@ -160,8 +160,9 @@ class Simulation:
         {"PlannerFunction", "PlanWorkerFunction", "OrdersStreamFunction"}
     )
 
-    def __init__(self, config: SimulationConfig) -> None:
+    def __init__(self, config: SimulationConfig, environment: dict[str, str] | None = None) -> None:
         self.config = config
+        self.environment_overrides = dict(environment or {})
         self.invocations: Counter[str] = Counter()
         self.planner = PlannerFigures()
         self.redelivery = Redelivery()
@@ -199,6 +200,7 @@ class Simulation:
         environment: dict[str, str] = {}
         for logical_id in self.deployment.functions:
             environment.update(self.deployment.function_environment(logical_id))
+        environment.update(self.environment_overrides)
         os.environ.update(environment)
         from lifecycle.core import aws, clock, settings
         from lifecycle.store import models
@@ -648,6 +650,31 @@ class Simulation:
     def _drain_all(self, repeat: int) -> None:
         for queue_id in self.consumers:
             self.drain(queue_id, repeat)
+            if self.consumers[queue_id].function == "SenderFunction":
+                self._mailbox_feedback()
+
+    # -- SES mailbox simulator (emulator.mailbox) ---------------------------------------------
+    def _mailbox_feedback(self) -> None:
+        """The SES events of mail just sent to simulator addresses -> FeedbackQueue."""
+        feed = getattr(self, "mailbox", None)
+        if feed is None:
+            from moto.ses.models import ses_backends
+
+            from emulator.environment import ACCOUNT
+            from emulator.mailbox import MailboxFeed
+
+            queue = next(
+                self.queues[q]
+                for q, c in self.consumers.items()
+                if c.function == "FeedbackFunction"
+            )
+            backend = ses_backends[ACCOUNT][REGION]
+            feed = self.mailbox = MailboxFeed(
+                lambda body, delay: self.queues.send(queue, body, delay),
+                lambda: backend.sent_messages,
+                os.environ.get("SES_CONFIGURATION_SET", ""),
+            )
+        feed.after_send(self.clock.now())
 
     def drain(self, queue_id: str, repeat: int) -> None:
         """Hand every message of ``queue_id`` visible now to its consumer, in batches.

@@ -211,6 +211,40 @@ def customer(index: int, rng: random.Random) -> dict[str, object]:
     return record
 
 
+# SES mailbox simulator addresses (DE, birthdays Feb 20-24): in the runner they get the events
+# SES would send, so the demo shows a delivery, an out-of-office, a bounce, a complaint and an
+# address on the account's suppression list, and the next message to the bounced and the
+# complaining address skipped (suppressed_bounce, suppressed_complaint). Appended after the
+# random customers, drawing nothing from the generator, so the other files stay as they were.
+SIMULATOR = [
+    ("c-sim-ok", "success", "Sam", "Success", "en-GB", "1990-02-20"),
+    ("c-sim-ooto", "ooto", "Olga", "Abwesend", "de-DE", "1985-02-21"),
+    ("c-sim-bounce", "bounce", "Bruno", "Bounce", "de-DE", "1979-02-22"),
+    ("c-sim-complaint", "complaint", "Clara", "Beschwerde", "de-DE", "1993-02-23"),
+    ("c-sim-listed", "suppressionlist", "Lena", "Liste", "de-DE", "2001-02-24"),
+]
+
+
+def simulator_customers() -> list[dict[str, object]]:
+    return [
+        {
+            "customer_id": cid,
+            "email": f"{mailbox}+{cid}@simulator.amazonses.com",
+            "first_name": first,
+            "last_name": last,
+            "locale": locale,
+            "timezone": "Europe/Berlin",
+            "country": "DE",
+            "created_at": "2024-03-01T10:00:00Z",
+            "last_active_at": "2027-02-14T08:30:00Z",
+            "attributes": {"tier": "silver"},
+            "birthday": born,
+            "consent": {"email": True, "sms": False},
+        }
+        for cid, mailbox, first, last, locale, born in SIMULATOR
+    ]
+
+
 def customers(rng: random.Random) -> tuple[list[str], list[dict[str, object]]]:
     records = [customer(i, rng) for i in range(1, VALID_CUSTOMERS - len(FEB29) + 1)]
     for suffix, born, zone, country, locale, tier in FEB29:
@@ -234,6 +268,7 @@ def customers(rng: random.Random) -> tuple[list[str], list[dict[str, object]]]:
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     for offset, bad in enumerate(INVALID):
         lines.insert(25 + offset * 23, bad)
+    lines += [json.dumps(r, ensure_ascii=False) for r in simulator_customers()]
     return lines, records
 
 
