@@ -9,7 +9,10 @@ their calls, so it sees every AWS call of the process:
   moto unchanged;
 * while a handler runs (:meth:`AwsBoundary.handler`), and chaos is on, the call first goes
   through :class:`emulator.chaos.Chaos`, which may fail it. The runner's own calls (set-up,
-  stream reads, read-back) are made outside handlers and are never touched.
+  stream reads, read-back) are made outside handlers and are never touched;
+* every call a handler makes, and every handler call itself, is counted by the
+  :class:`emulator.cost.CostMeter` in :attr:`AwsBoundary.cost` (DynamoDB calls also carry
+  ``ReturnConsumedCapacity``, which the product never sees answered unless it asked).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from emulator.cost import CostMeter
 from emulator.queues import SimulatedQueues, SqsError
 
 if TYPE_CHECKING:
@@ -25,10 +29,13 @@ if TYPE_CHECKING:
 
 
 class AwsBoundary:
-    def __init__(self, queues: SimulatedQueues, chaos: Chaos | None = None) -> None:
+    def __init__(
+        self, queues: SimulatedQueues, chaos: Chaos | None = None, cost: CostMeter | None = None
+    ) -> None:
         self.queues = queues
         self.chaos = chaos
-        self.chaos_on = False  # the runner turns chaos on when the clock starts moving
+        self._chaos_on = False
+        self.cost = cost if cost is not None else CostMeter()
         self.running: str | None = None  # logical id of the function whose handler runs
         self._original: Callable[..., Any] | None = None
 
@@ -58,12 +65,24 @@ class AwsBoundary:
             BaseClient._make_api_call = self._original
             self._original = None
 
+    @property
+    def chaos_on(self) -> bool:
+        """The runner turns chaos on when the clock starts moving (and off when it stops);
+        the cost meter counts from then on as the run proper, before as set-up."""
+        return self._chaos_on
+
+    @chaos_on.setter
+    def chaos_on(self, value: bool) -> None:
+        self._chaos_on = value
+        self.cost.clock_running = value
+
     @contextmanager
     def handler(self, logical_id: str) -> Iterator[None]:
         """Mark the calls made inside the block as made by ``logical_id``'s handler."""
         outer, self.running = self.running, logical_id
         try:
-            yield
+            with self.cost.invocation(logical_id):
+                yield
         finally:
             self.running = outer
 
@@ -78,8 +97,16 @@ class AwsBoundary:
 
     def _route(self, client: Any, service: str, operation: str, params: dict[str, Any]) -> Any:
         assert self._original is not None
+        original = self._original
+        if service == "dynamodb":
+            return self.cost.dynamodb(
+                self.running, operation, params, lambda p: original(client, operation, p)
+            )
+        if service == "events":
+            self.cost.events(self.running, operation, params)
         if service != "sqs":
             return self._original(client, operation, params)
+        self.cost.sqs(self.running, operation, params)
         url = params.get("QueueUrl")
         queue = self.queues.find(url) if isinstance(url, str) else None
         if queue is None:
