@@ -50,3 +50,10 @@ clean:
 .PHONY: chaos
 chaos: $(STAMP)
 	$(BIN)/python -m emulator.chaos_suite --out out/chaos
+
+# Not part of `make test` (several minutes): 20,000 generated customers through the runner;
+# prints the cost report (units, requests, GB-seconds and $ per sent message) next to a naive
+# planner that Scans every customer every day, measured in the same run (scripts/bench_cost.py).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_cost.py --customers 20000 --days 3 --out out/bench
