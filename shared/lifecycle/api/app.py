@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from lifecycle.api import campaigns, customers
+from lifecycle.api import campaigns, customers, policy
 from lifecycle.api.common import JSON, register_error_handlers, use_json_body_validation
 from lifecycle.api.openapi import openapi_json
 from lifecycle.core import jsonsafe
@@ -20,7 +20,9 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json
 use_json_body_validation(app)  # JSON bodies only: Content-Type case-insensitive, forms 415
 app.include_router(campaigns.router)
 app.include_router(customers.router)
+app.include_router(policy.router)
 register_error_handlers(app)
+policy.register_policy_errors(app)
 
 
 @app.get("/openapi.json", include_in_schema=False)

@@ -15,8 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from lifecycle.campaigns.model import Campaign, CampaignError, FieldError, parse_campaign
+from lifecycle.core.localtime import parse_hhmm
 from lifecycle.core.observability import logger
+from lifecycle.occasions.registry import types as occasion_types
+from lifecycle.rules.policy import Policy, parse_policy, quiet_channels, quiet_window
 from lifecycle.store import campaigns as records
+from lifecycle.store import policy as policy_store
 from lifecycle.store.campaigns import CampaignConflictError, advance_cursor
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "CampaignExistsError",
     "CampaignNotFoundError",
     "CampaignStateError",
+    "QuietHoursError",
     "StoredCampaign",
     "active_campaigns",
     "advance_cursor",
@@ -36,6 +41,8 @@ __all__ = [
     "list_page",
     "list_stored",
     "load_campaign",
+    "policy_conflicts",
+    "quiet_hours_errors",
     "replace_campaign",
     "require_stored",
     "save_campaign",
@@ -180,6 +187,8 @@ def change_status(campaign_id: str, status: str, now: datetime, expected_version
         allowed = ", ".join(sorted(TRANSITIONS.get(current, frozenset()))) or "none"
         raise CampaignStateError(f"cannot go from {current} to {status} (allowed: {allowed})")
     changed = stored.campaign.model_copy(update={"status": status})
+    if status == "active":  # saved as a draft under an older policy: checked again
+        _refuse_quiet_send_time(changed)
     return save_campaign(changed, now, expected_version=expected_version)
 
 
@@ -219,6 +228,7 @@ def create_campaign(document: Mapping[str, Any], now: datetime) -> StoredCampaig
             ]
         )
     campaign = parse_campaign({**document, "status": "draft"})
+    _refuse_quiet_send_time(campaign)
     try:
         save_campaign(campaign, now, must_not_exist=True)
     except CampaignConflictError as exc:
@@ -245,6 +255,7 @@ def replace_campaign(
     if current == "archived":
         raise CampaignArchivedError("archived campaigns cannot change")
     campaign = parse_campaign({**document, "campaign_id": campaign_id, "status": current})
+    _refuse_quiet_send_time(campaign)
     save_campaign(campaign, now, expected_version=expected_version)
     return require_stored(campaign_id)
 
@@ -255,3 +266,61 @@ def list_page(
     """One page of campaigns (table order) and the id to continue after (``None``: last)."""
     records_page, last = records.scan_page(status, limit, after)
     return [s for s in map(_stored, records_page) if s is not None], last
+
+
+# ---------------------------------------------------------------- the messaging policy
+
+
+def stored_policy() -> Policy | None:
+    """The account's messaging policy as stored now (None: none; the defaults apply)."""
+    record = policy_store.get_policy_record()
+    if record.document is None:
+        return None
+    return parse_policy(record.document, occasion_types())
+
+
+def quiet_hours_errors(campaign: Campaign, policy: Policy | None) -> list[FieldError]:
+    """A field error on ``send_at_local`` for each channel whose quiet hours contain it."""
+    send_at = parse_hhmm(campaign.send_at_local)
+    errors = []
+    for channel in quiet_channels(send_at, campaign.channels, policy):
+        window = quiet_window(policy, channel)
+        assert window is not None
+        errors.append(
+            FieldError(
+                "send_at_local",
+                f"{campaign.send_at_local} is inside the {channel} quiet hours "
+                f"({window.start}-{window.end} local)",
+            )
+        )
+    return errors
+
+
+class QuietHoursError(CampaignError):
+    """The campaign's ``send_at_local`` falls inside its channels' quiet hours."""
+
+
+def _refuse_quiet_send_time(campaign: Campaign) -> None:
+    """Every save and import (create, replace, activation) goes through here."""
+    errors = quiet_hours_errors(campaign, stored_policy())
+    if errors:
+        raise QuietHoursError(errors, campaign.campaign_id)
+
+
+def policy_conflicts(policy: Policy) -> list[FieldError]:
+    """Active campaigns whose send time ``policy``'s quiet hours would contradict, as field
+    errors on ``quiet_hours.<channel>``: a new policy is refused while any exist (paused and
+    draft ones are checked again when they are activated)."""
+    errors = []
+    for stored in list_stored("active"):
+        campaign = stored.campaign
+        send_at = parse_hhmm(campaign.send_at_local)
+        for channel in quiet_channels(send_at, campaign.channels, policy):
+            errors.append(
+                FieldError(
+                    f"quiet_hours.{channel}",
+                    f"active campaign {campaign.campaign_id} sends at {campaign.send_at_local} "
+                    f"local on {channel}; move its send_at_local or pause it first",
+                )
+            )
+    return errors

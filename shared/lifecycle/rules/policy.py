@@ -128,7 +128,9 @@ class FrequencyCap(_Strict):
 
 
 class Policy(_Strict):
-    """A validated messaging policy (see the module docstring for what each field does)."""
+    """The account's messaging policy: quiet hours per channel (customer's local time), the
+    daily limit and rolling frequency cap of marketing messages, and the occasion types in
+    priority order (the daily limit keeps the highest)."""
 
     quiet_hours: dict[PolicyChannel, QuietWindow] = Field(default_factory=dict)
     daily_limit: StrictInt | None = Field(default=None, ge=1, le=MAX_DAILY_LIMIT)
