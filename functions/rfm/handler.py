@@ -21,5 +21,9 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     metrics.add_metric(
         name="CustomersScored", unit=MetricUnit.Count, value=result["customers_scored"]
     )
+    # Only changed documents are written: this is the job's daily write cost.
+    metrics.add_metric(
+        name="RfmWrites", unit=MetricUnit.Count, value=result["written"] + result["cleared"]
+    )
     logger.info("rfm scored", extra={"schedule_time": event.time, "rfm": result})
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,14 @@ import pytest
 from lifecycle.rules.audience import evaluate
 from lifecycle.rules.nps import nps_group
 from lifecycle.rules.orders import Order
-from lifecycle.rules.segments import audience_view, rfm_scores, segment_for, summarize
+from lifecycle.rules.segments import (
+    audience_view,
+    quintile_scores,
+    rfm_scores,
+    same_rfm,
+    segment_for,
+    summarize,
+)
 
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
 
@@ -86,7 +94,11 @@ def test_given_stored_rfm_when_audience_evaluated_then_computed_fields_usable():
         },
         view,
     )
-    stale = audience_view(customer, datetime(2027, 3, 20, tzinfo=UTC))  # job stopped scoring
+    # Scores are written only when they change, so their age says nothing; a last order
+    # that left the 365-day window does: no recent orders.
+    later = audience_view(customer, datetime(2027, 3, 20, tzinfo=UTC))
+    assert later["orders_count"] == 5 and later["rfm_segment"] == "champions"
+    stale = audience_view(customer, datetime(2028, 3, 1, tzinfo=UTC))
     assert stale["orders_count"] == 0 and "rfm_segment" not in stale
     assert not evaluate({"attr": "days_since_last_order", "lte": 30}, audience_view({}, NOW))
 
@@ -104,3 +116,38 @@ def test_given_stored_rfm_when_audience_evaluated_then_computed_fields_usable():
 )
 def test_given_nps_score_when_grouped_then_standard_groups(score, group):
     assert nps_group(score) == group
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], []),
+        ([7.0], [1]),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], [1, 2, 3, 4, 5]),
+        ([5.0, 1.0, 5.0, 5.0, 2.0], [3, 1, 3, 3, 2]),  # ties share the lower rank
+        ([3.0] * 10, [1] * 10),
+        ([float(v) for v in range(10)], [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]),
+    ],
+)
+def test_given_values_when_ranked_then_quintile_of_first_equal_position(values, expected):
+    assert quintile_scores(values) == expected
+
+
+def test_given_random_values_when_ranked_then_same_as_first_index_rule():
+    # The O(n log n) ranking agrees with the definition (first index in the sorted list).
+    rng = random.Random(7)
+    values = [float(rng.randint(0, 40)) for _ in range(500)]
+    ordered = sorted(values)
+    expected = [min(5, 1 + 5 * ordered.index(v) // len(values)) for v in values]
+    assert quintile_scores(values) == expected
+
+
+def test_given_unchanged_document_when_compared_then_only_write_time_ignored():
+    summary = summarize(ORDERS, NOW)
+    first = rfm_scores(summary, NOW)["champ"]
+    again = rfm_scores(summary, datetime(2027, 3, 2, tzinfo=UTC))["champ"]
+    assert same_rfm(first, again)
+    assert not same_rfm(None, again) and not same_rfm({}, again)
+    assert not same_rfm({**first, "segment": "loyal"}, again)
+    assert not same_rfm({**first, "total_spent": 499.0}, again)
+    assert not same_rfm({k: v for k, v in first.items() if k != "m"}, again)

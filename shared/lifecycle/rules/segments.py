@@ -25,8 +25,7 @@ orders, M from the amount spent. Named segments, first match wins:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,6 @@ from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.rules.orders import Order
 
 WINDOW_DAYS = 365
-RFM_MAX_AGE_DAYS = 8  # the job runs daily; older scores belong to customers without orders
 SEGMENTS = ("champions", "new", "loyal", "at_risk", "hibernating", "needs_attention")
 
 
@@ -62,15 +60,26 @@ def summarize(orders: Iterable[Order], now: datetime) -> dict[str, CustomerOrder
     return {c: CustomerOrders(last[c], counts[c], round(spent[c], 2)) for c in last}
 
 
-def _quintiles(values: Mapping[str, float]) -> dict[str, int]:
-    """Score 1-5 by rank (higher value, higher score); equal values get the same score."""
-    ordered = sorted(values.values())
-    n = len(ordered)
-    scores = {}
-    for key, value in values.items():
-        rank = ordered.index(value)  # first position of the value: ties share the lower rank
-        scores[key] = min(5, 1 + math.floor(5 * rank / n)) if n else 1
+def quintile_scores(values: Sequence[float] | Sequence[str]) -> list[int]:
+    """Score 1-5 for each value by rank (higher value, higher score); equal values share the
+    lower rank. One sort, then one pass: O(n log n)."""
+    n = len(values)
+    order = sorted(range(n), key=values.__getitem__)
+    scores = [1] * n
+    first = 0  # position of the first value equal to the current one
+    previous: float | str | None = None
+    for position, index in enumerate(order):
+        value = values[index]
+        if value != previous:
+            first, previous = position, value
+        scores[index] = min(5, 1 + 5 * first // n)
     return scores
+
+
+def _quintiles(values: Mapping[str, float]) -> dict[str, int]:
+    """Score 1-5 by rank per key (see :func:`quintile_scores`)."""
+    keys = list(values)
+    return dict(zip(keys, quintile_scores([values[k] for k in keys]), strict=True))
 
 
 def segment_for(r: int, f: int, m: int, orders_count: int) -> str:
@@ -87,36 +96,56 @@ def segment_for(r: int, f: int, m: int, orders_count: int) -> str:
     return "needs_attention"
 
 
+def rfm_ranks(summary: Mapping[str, CustomerOrders]) -> dict[str, tuple[int, int, int]]:
+    """(R, F, M) per customer: three sorts over the customers who ordered in the window."""
+    customers = list(summary)
+    # UTC ISO instants of one format sort as the instants do (summarize compares them so too).
+    r = quintile_scores([summary[c].last_order_at for c in customers])
+    f = quintile_scores([float(summary[c].orders_count) for c in customers])
+    m = quintile_scores([summary[c].total_spent for c in customers])
+    return {c: (r[i], f[i], m[i]) for i, c in enumerate(customers)}
+
+
+def rfm_document(
+    orders: CustomerOrders, ranks: tuple[int, int, int], now: datetime
+) -> dict[str, Any]:
+    """The RFM document stored on one customer (``computed_at``: when it was last written)."""
+    r, f, m = ranks
+    return {
+        "r": r,
+        "f": f,
+        "m": m,
+        "score": f"{r}{f}{m}",
+        "segment": segment_for(r, f, m, orders.orders_count),
+        "orders_count": orders.orders_count,
+        "total_spent": orders.total_spent,
+        "last_order_at": orders.last_order_at,
+        "computed_at": utc_iso(now),
+    }
+
+
+def same_rfm(stored: Mapping[str, Any] | None, document: Mapping[str, Any]) -> bool:
+    """True when ``stored`` says what ``document`` says (the write time aside)."""
+    if not stored:
+        return False
+    keys = (set(stored) | set(document)) - {"computed_at"}
+    return all(stored.get(k) == document.get(k) for k in keys)
+
+
 def rfm_scores(summary: Mapping[str, CustomerOrders], now: datetime) -> dict[str, dict[str, Any]]:
     """The RFM document stored on each customer who ordered in the window."""
-    recency = {c: parse_utc(s.last_order_at).timestamp() for c, s in summary.items()}
-    frequency = {c: float(s.orders_count) for c, s in summary.items()}
-    monetary = {c: s.total_spent for c, s in summary.items()}
-    r, f, m = _quintiles(recency), _quintiles(frequency), _quintiles(monetary)
-    return {
-        customer: {
-            "r": r[customer],
-            "f": f[customer],
-            "m": m[customer],
-            "score": f"{r[customer]}{f[customer]}{m[customer]}",
-            "segment": segment_for(r[customer], f[customer], m[customer], s.orders_count),
-            "orders_count": s.orders_count,
-            "total_spent": s.total_spent,
-            "last_order_at": s.last_order_at,
-            "computed_at": utc_iso(now),
-        }
-        for customer, s in summary.items()
-    }
+    ranks = rfm_ranks(summary)
+    return {customer: rfm_document(s, ranks[customer], now) for customer, s in summary.items()}
 
 
 def audience_view(customer: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """The customer as audience rules see it: stored fields plus computed ones."""
     view = dict(customer)
     rfm = customer.get("rfm") or {}
-    if rfm.get("computed_at") and now - parse_utc(rfm["computed_at"]) > timedelta(
-        days=RFM_MAX_AGE_DAYS
+    if rfm.get("last_order_at") and now - parse_utc(rfm["last_order_at"]) > timedelta(
+        days=WINDOW_DAYS
     ):
-        rfm = {}  # the job no longer saw orders for this customer: no recent orders
+        rfm = {}  # every order left the 365-day window: no recent orders (the job clears it)
     if rfm.get("last_order_at"):
         view["days_since_last_order"] = (now - parse_utc(rfm["last_order_at"])).days
     view["orders_count"] = int(rfm.get("orders_count", 0))

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from lifecycle.core.clock import utc_iso
+from lifecycle.rules.consent import ConsentState, changes
 from lifecycle.rules.records import ERASED_AT, CustomerRecord, is_valid_timezone
+from lifecycle.store import consent as trail
 from lifecycle.store.dates import customer_ids_with_date, save_dates
 from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import CustomerModel
+from lifecycle.store.models import ConsentEventModel, CustomerModel
 
 
 class CustomerErasedError(RuntimeError):
@@ -70,6 +77,7 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         },
         "unsubscribed": dict(model.unsubscribed.as_dict()) if model.unsubscribed else {},
         "suppressed": dict(model.suppressed.as_dict()) if model.suppressed else {},
+        "topics_off": _topics_off(model),
         "created_at": model.created_at,
         "last_active_at": model.last_active_at,
         "last_survey_at": model.last_survey_at,
@@ -77,6 +85,12 @@ def to_dict(model: CustomerModel) -> dict[str, Any]:
         "nps_group": model.nps_group,
         "attributes": model.attributes or {},
     }
+
+
+def _topics_off(model: CustomerModel) -> dict[str, list[str]]:
+    if not model.topics_off:
+        return {}
+    return {str(k): sorted(str(t) for t in v) for k, v in model.topics_off.as_dict().items() if v}
 
 
 def customers_by_ids(customer_ids: list[str]) -> list[dict[str, Any]]:
@@ -133,16 +147,21 @@ def customers_with_birthday(month_day: str) -> Iterator[dict[str, Any]]:
         yield to_dict(model)
 
 
-def record_unsubscribe(customer_id: str, channel: str, now: datetime) -> bool:
-    """Withdraw consent for ``channel`` and remember when; False if the customer is unknown.
+def record_unsubscribe(
+    customer_id: str, channel: str, now: datetime, via: str = trail.SMS_STOP
+) -> bool:
+    """Withdraw consent for ``channel`` (unsubscribe from everything on it), remember when
+    and record the change (``via``: the SMS provider's opt-out list unless said otherwise);
+    False if the customer is unknown.
 
-    Idempotent: a second call keeps the first unsubscribe time.
+    Idempotent: a second call keeps the first unsubscribe time and records nothing.
     """
     try:
         model = CustomerModel.get(customer_id, consistent_read=True)
     except DoesNotExist:
         return False
     unsubscribed = dict(model.unsubscribed.as_dict()) if model.unsubscribed else {}
+    already = channel in unsubscribed and not getattr(model.consent, channel, False)
     unsubscribed.setdefault(channel, utc_iso(now))
     try:
         model.update(
@@ -156,6 +175,105 @@ def record_unsubscribe(customer_id: str, channel: str, now: datetime) -> bool:
     except UpdateError as exc:
         if condition_failed(exc):
             return False  # deleted since it was read
+        raise
+    if not already:
+        change = [{"channel": channel, "action": "unsubscribed"}]
+        trail.put_event(trail.new_event(customer_id, now, via, change))
+    return True
+
+
+class ConsentConflictError(RuntimeError):
+    """The customer's consent changed while a change was being saved, more than once."""
+
+
+@dataclass(frozen=True)
+class ConsentSaved:
+    """A saved consent change: the state before and after, and its record (None when the
+    change changed nothing, which is then not recorded)."""
+
+    before: ConsentState
+    after: ConsentState
+    event: trail.ConsentEvent | None
+
+
+SAVE_ATTEMPTS = 3
+
+
+def save_consent(
+    customer_id: str,
+    change: Callable[[ConsentState], ConsentState],
+    via: str,
+    now: datetime,
+    *,
+    campaign_id: str | None = None,
+    undoes: str | None = None,
+) -> ConsentSaved | None:
+    """Apply ``change`` to the customer's consent state and record it, in one transaction.
+
+    The write holds only if the item is unchanged since it was read (its ``updated_at``)
+    and is not a tombstone: a concurrent change is read again and ``change`` applied to it
+    (up to :data:`SAVE_ATTEMPTS` times, then :class:`ConsentConflictError`). None when the
+    customer is unknown or erased: nothing is stored.
+    """
+    for _ in range(SAVE_ATTEMPTS):
+        try:
+            model = CustomerModel.get(customer_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        if (model.attributes or {}).get(ERASED_AT):
+            return None
+        before = ConsentState.of(to_dict(model))
+        after = change(before)
+        what = changes(before, after)
+        if not what:
+            return ConsentSaved(before, after, None)
+        event = trail.new_event(
+            customer_id,
+            now,
+            via,
+            what,
+            before=before.snapshot(),
+            after=after.snapshot(),
+            campaign_id=campaign_id,
+            undoes=undoes,
+        )
+        if _write_consent(model, after, event, now):
+            return ConsentSaved(before, after, event)
+    raise ConsentConflictError(f"consent of {customer_id} kept changing")
+
+
+def _write_consent(
+    model: CustomerModel, state: ConsentState, event: trail.ConsentEvent, now: datetime
+) -> bool:
+    snapshot = state.snapshot()
+    topics = snapshot["topics_off"]
+    actions: list[Action] = [
+        CustomerModel.consent.set(
+            {"email": bool(state.consent.get("email")), "sms": bool(state.consent.get("sms"))}
+        ),
+        CustomerModel.unsubscribed.set(snapshot["unsubscribed"])
+        if snapshot["unsubscribed"]
+        else CustomerModel.unsubscribed.remove(),
+        CustomerModel.topics_off.set(topics) if topics else CustomerModel.topics_off.remove(),
+        CustomerModel.updated_at.set(utc_iso(now)),
+    ]
+    unchanged: Condition = (
+        CustomerModel.updated_at.does_not_exist()
+        if model.updated_at is None
+        else CustomerModel.updated_at == model.updated_at
+    )
+    try:
+        with TransactWrite(connection=Connection(region=CustomerModel.Meta.region)) as write:
+            write.update(
+                CustomerModel(customer_id=model.customer_id),
+                actions=actions,
+                condition=CustomerModel.customer_id.exists() & NOT_ERASED & unchanged,
+            )
+            write.save(trail.to_model(event), condition=ConsentEventModel.event_id.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if reasons and getattr(reasons[0], "code", None) == "ConditionalCheckFailed":
+            return False  # changed (or erased) since it was read: read it again
         raise
     return True
 
@@ -188,6 +306,10 @@ def flag_suppressed(
         if condition_failed(exc):
             return False  # deleted since it was read
         raise
+    # A complaint (or a bounce) stops every message to the address: a consent change.
+    via = trail.COMPLAINT if reason == trail.COMPLAINT else trail.BOUNCE
+    change = [{"channel": channel, "action": f"suppressed_{reason}"}]
+    trail.put_event(trail.new_event(customer_id, now, via, change))
     return True
 
 
@@ -243,6 +365,36 @@ def store_rfm(customer_id: str, rfm: dict[str, Any]) -> bool:
     except UpdateError as exc:
         if condition_failed(exc):
             return False  # no such customer
+        raise
+    return True
+
+
+def stored_rfm(segment: int = 0, segments: int = 1) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """(customer id, stored RFM document or None) of every customer, page by page.
+
+    A Scan (one segment of a parallel scan) that returns only the id and ``rfm``: the RFM
+    job compares with it and writes only what changed. Tombstones are left out.
+    """
+    for model in CustomerModel.scan(
+        segment=segment if segments > 1 else None,
+        total_segments=segments if segments > 1 else None,
+        attributes_to_get=["customer_id", "rfm", "attributes"],
+    ):
+        if model.attributes and ERASED_AT in model.attributes:
+            continue
+        yield model.customer_id, model.rfm
+
+
+def clear_rfm(customer_id: str) -> bool:
+    """Remove the RFM document (every order left the window); False if no such customer."""
+    try:
+        CustomerModel(customer_id=customer_id).update(
+            actions=[CustomerModel.rfm.remove()],
+            condition=CustomerModel.customer_id.exists(),
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
         raise
     return True
 
@@ -304,18 +456,60 @@ def read_index(index: str, value: str) -> list[dict[str, Any]]:
     return list(reader(value))
 
 
-def upsert_customer(record: CustomerRecord, now: datetime, country_shards: int = 16) -> None:
-    """Set every field the record has, remove the ones it lacks; keep unsubscribes.
+def upsert_customer(
+    record: CustomerRecord, now: datetime, country_shards: int = 16, via: str = trail.IMPORT
+) -> None:
+    """Set every field the record has, remove the ones it lacks; keep unsubscribes and
+    topic opt-outs.
 
     Activity recorded by usage events after the file was written is kept: ``last_active_at``
     only moves forward. Named dates are indexed for the "date" occasion. An erased customer
-    is never written: :class:`CustomerErasedError`.
+    is never written: :class:`CustomerErasedError`. Consent the record gives or withdraws
+    (compared with what was stored) is recorded in the consent trail with ``via``.
     """
-    _update_customer(record, now, country_shards)
+    old = _update_customer(record, now, country_shards)
+    _record_import_consent(record, old, now, via)
     save_dates(record.customer_id, record.dates)
 
 
-def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> None:
+def _record_import_consent(
+    record: CustomerRecord, old: dict[str, bool], now: datetime, via: str
+) -> None:
+    new = {"email": bool(record.consent.email), "sms": bool(record.consent.sms)}
+    what = [
+        {"channel": channel, "action": "consent_given" if given else "consent_withdrawn"}
+        for channel, given in new.items()
+        if old.get(channel, False) != given
+    ]
+    if what:
+        event = trail.new_event(
+            record.customer_id,
+            now,
+            via,
+            what,
+            before={"consent": {k: old.get(k, False) for k in new}},
+            after={"consent": new},
+        )
+        trail.put_event(event)
+
+
+def _old_consent(response: dict[str, Any]) -> dict[str, bool]:
+    """The consent flags an UpdateItem (UPDATED_OLD) replaced; {} for a new item."""
+    old = (response.get("Attributes") or {}).get("consent", {}).get("M", {})
+    return {str(k): bool(v.get("BOOL")) for k, v in old.items()}
+
+
+def _update_old(
+    item: CustomerModel, actions: list[Action], condition: Condition
+) -> dict[str, bool]:
+    # Model.update answers the new values only; the old consent tells what the import changed.
+    response = CustomerModel._get_connection().update_item(
+        item.customer_id, actions=actions, condition=condition, return_values="UPDATED_OLD"
+    )
+    return _old_consent(response)
+
+
+def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> dict[str, bool]:
     values: dict[str, Any] = {
         "email": record.email,
         "phone": record.phone,
@@ -347,8 +541,7 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
     actions.append(CustomerModel.updated_at.set(utc_iso(now)))
     item = CustomerModel(customer_id=record.customer_id)
     if record.last_active_at is None:
-        _update_unless_erased(item, actions)
-        return
+        return _update_unless_erased(item, actions)
     instant = utc_iso(record.last_active_at)
     activity: list[Action] = [
         CustomerModel.last_active_at.set(instant),
@@ -357,9 +550,10 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
         ),
     ]
     try:
-        item.update(
-            actions=actions + activity,
-            condition=NOT_ERASED
+        return _update_old(
+            item,
+            actions + activity,
+            NOT_ERASED
             & (
                 CustomerModel.last_active_at.does_not_exist()
                 | (CustomerModel.last_active_at <= instant)
@@ -368,13 +562,38 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        _update_unless_erased(item, actions)  # newer activity already recorded: keep it
+        return _update_unless_erased(item, actions)  # newer activity already recorded: keep it
 
 
-def _update_unless_erased(item: CustomerModel, actions: list[Action]) -> None:
+def _update_unless_erased(item: CustomerModel, actions: list[Action]) -> dict[str, bool]:
     try:
-        item.update(actions=actions, condition=NOT_ERASED)
+        return _update_old(item, actions, NOT_ERASED)
     except UpdateError as exc:
         if condition_failed(exc):
             raise CustomerErasedError(item.customer_id) from None
         raise
+
+
+def upsert_customers(
+    records: Sequence[CustomerRecord], now: datetime, country_shards: int = 16, *, workers: int = 1
+) -> list[bool]:
+    """:func:`upsert_customer` for many customers, ``workers`` at a time; True per written one.
+
+    False for an erased customer (the tombstone stays). Every other error stops the call and
+    is raised (the caller retries the whole batch: upserts are idempotent). The updates are
+    conditional, so no BatchWriteItem: a bounded pool of threads runs them in parallel on
+    the models' shared client (botocore clients are thread-safe; PynamoDB's connection pool
+    holds 10 connections by default, so more than 10 workers only wait).
+    """
+
+    def one(record: CustomerRecord) -> bool:
+        try:
+            upsert_customer(record, now, country_shards)
+        except CustomerErasedError:
+            return False
+        return True
+
+    if workers <= 1 or len(records) <= 1:
+        return [one(record) for record in records]
+    with ThreadPoolExecutor(max_workers=min(workers, len(records))) as pool:
+        return list(pool.map(one, records))
