@@ -1,9 +1,12 @@
-"""Importer: S3 ObjectCreated under customers/ (JSON Lines) or campaigns/ (JSON list).
+"""Importer: S3 ObjectCreated under customers/ (JSON Lines, CSV) or campaigns/ (JSON list).
 
-After the import the file is deleted (the version read and every older one) and a report is
-written to ``reports/<key>.json``; a customers report keeps line numbers, customer ids and
-the fields at fault, never the values. A file that is gone already (a repeated S3 event of
-an imported file) is skipped.
+A customers file of at most one chunk (``IMPORT_CHUNK_BYTES``) and every campaigns file are
+imported here, in one go; a larger customers file is cut into chunks that go to
+ImportChunkQueue (functions/import_chunk imports them, the last one writes the report):
+see :mod:`lifecycle.features.import_chunks`. After an import the file is deleted (the version
+read and every older one) and a report is written to ``reports/<key>.json``; a customers
+report keeps line numbers, customer ids and the fields at fault, never the values. A file
+that is gone already (a repeated S3 event of an imported file) is skipped.
 """
 
 from __future__ import annotations
@@ -17,15 +20,35 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.settings import get_settings
+from lifecycle.features.import_chunks import ImportSettings, start_customer_import
 from lifecycle.features.importer import (
     ImportFileError,
     decode_text,
     discard_import_file,
     import_campaigns,
-    import_customers,
-    report_to_keep,
-    split_lines,
 )
+
+
+def _campaigns(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    source = key.rsplit("/", 1)[-1]
+    try:
+        stored = s3.get_object(Bucket=bucket, Key=key)
+    except s3.exceptions.NoSuchKey:
+        return {"source": source, "imported": 0, "rejected": [], "skipped": "file gone"}
+    try:
+        text = decode_text(stored["Body"].read(), source)
+        result = import_campaigns(text, source, get_clock().now()).as_dict()
+    except ImportFileError as exc:
+        result = {"source": source, "error": str(exc), "imported": 0, "rejected": []}
+    s3.put_object(
+        Bucket=bucket,
+        Key=f"reports/{key}.json",
+        Body=json.dumps(result, ensure_ascii=False, indent=2).encode(),
+        ContentType="application/json",
+    )
+    discard_import_file(s3, bucket, key, stored.get("VersionId"))
+    return result
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -37,46 +60,31 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     results = []
     for record in event.records:
         bucket, key = record.s3.bucket.name, record.s3.get_object.key
-        source = key.rsplit("/", 1)[-1]
-        try:
-            stored = s3.get_object(Bucket=bucket, Key=key)
-        except s3.exceptions.NoSuchKey:
-            logger.info("import file gone: imported and deleted already", key=key)
-            results.append(
-                {
-                    "key": key,
-                    "source": source,
-                    "imported": 0,
-                    "rejected": [],
-                    "skipped": "file gone",
-                }
+        if key.startswith("customers/"):
+            result = start_customer_import(
+                s3, client("sqs"), bucket, key, get_clock().now(), ImportSettings.of(get_settings())
             )
-            continue
-        data = stored["Body"].read()
-        try:
-            if key.startswith("customers/"):
-                # Split the bytes, decode line by line: one bad byte costs one line.
-                result = import_customers(split_lines(data), source, get_clock().now()).as_dict()
-            elif key.startswith("campaigns/"):
-                text = decode_text(data, source)
-                result = import_campaigns(text, source, get_clock().now()).as_dict()
-            else:
-                raise ImportFileError(f"{key}: put files under customers/ or campaigns/")
-        except ImportFileError as exc:
-            result = {"source": source, "error": str(exc), "imported": 0, "rejected": []}
-            logger.error("import file rejected", key=key, error=str(exc))
+        elif key.startswith("campaigns/"):
+            result = _campaigns(s3, bucket, key)
+        else:
+            result = {
+                "source": key.rsplit("/", 1)[-1],
+                "error": f"{key}: put files under customers/ or campaigns/",
+                "imported": 0,
+                "rejected": [],
+            }
+        if result.get("skipped"):
+            logger.info("import file gone: imported and deleted already", key=key)
+        elif result.get("error"):
+            logger.error("import file rejected", key=key, error=result["error"])
+        elif result.get("chunks"):
+            logger.info("import file planned", key=key, chunks=result["chunks"])
+            metrics.add_metric(name="ImportChunks", unit=MetricUnit.Count, value=result["chunks"])
+        else:
+            logger.info("import file imported and deleted", key=key)
         metrics.add_metric(name="ImportedRecords", unit=MetricUnit.Count, value=result["imported"])
         metrics.add_metric(
             name="RejectedRecords", unit=MetricUnit.Count, value=len(result["rejected"])
         )
-        kept = report_to_keep(result) if key.startswith("customers/") else result
-        s3.put_object(
-            Bucket=bucket,
-            Key=f"reports/{key}.json",
-            Body=json.dumps(kept, ensure_ascii=False, indent=2).encode(),
-            ContentType="application/json",
-        )
-        deleted = discard_import_file(s3, bucket, key, stored.get("VersionId"))
-        logger.info("import file deleted", key=key, versions=deleted)
         results.append({"key": key, **result})
     return {"results": results}

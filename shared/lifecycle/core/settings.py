@@ -24,7 +24,17 @@ class Settings(BaseModel):
     responses_table: str = Field(default="", alias="RESPONSES_TABLE")
     dates_table: str = Field(default="", alias="DATES_TABLE")
     plan_queue_url: str = Field(default="", alias="PLAN_QUEUE_URL")
+    # Customer files larger than one chunk are cut into chunks of about this many bytes and
+    # imported in parallel through ImportChunkQueue (none configured: imported in one go).
+    import_chunk_queue_url: str = Field(default="", alias="IMPORT_CHUNK_QUEUE_URL")
+    import_chunk_bytes: int = Field(
+        default=4 * 1024 * 1024, alias="IMPORT_CHUNK_BYTES", ge=1024, le=256 * 1024 * 1024
+    )
+    import_write_concurrency: int = Field(default=10, alias="IMPORT_WRITE_CONCURRENCY", ge=1, le=64)
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+    # One EventBridge event per sent message ($1 per million): only when a consumer needs it
+    # (template parameter PublishSentEvents; README "Cost per message").
+    publish_sent_events: bool = Field(default=False, alias="PUBLISH_SENT_EVENTS")
     country_shards: int = Field(default=16, alias="COUNTRY_SHARDS", ge=1, le=256)
     survey_token_ttl_days: int = Field(default=60, alias="SURVEY_TOKEN_TTL_DAYS", ge=1)
     send_queue_url: str = Field(default="", alias="SEND_QUEUE_URL")
@@ -47,6 +57,9 @@ class Settings(BaseModel):
     plan_ahead_days: int = Field(default=1, alias="PLAN_AHEAD_DAYS", ge=1, le=7)
     suppressions_table: str = Field(default="", alias="SUPPRESSIONS_TABLE")
     feedback_table: str = Field(default="", alias="FEEDBACK_TABLE")
+    consent_events_table: str = Field(default="", alias="CONSENT_EVENTS_TABLE")
+    # Preference centre links (in every marketing e-mail) keep working for over a year too.
+    preferences_token_ttl_days: int = Field(default=400, alias="PREFERENCES_TOKEN_TTL_DAYS", ge=366)
     complaint_pause_rate: float = Field(default=0.003, alias="COMPLAINT_PAUSE_RATE", gt=0, le=1)
     complaint_pause_min_volume: int = Field(default=1000, alias="COMPLAINT_PAUSE_MIN_VOLUME", ge=1)
     # Branding of the customer pages and of every marketing e-mail's footer (template

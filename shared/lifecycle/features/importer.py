@@ -1,11 +1,8 @@
-"""Import customers (JSON Lines) and campaigns (JSON list): the code every import path uses.
+"""Import customers (JSON Lines, CSV) and campaigns (JSON list): the code every import path uses.
 
-Bad records are rejected one by one with a reason and never stop the good ones: a line that
-is not UTF-8, nests too deep or uses NaN is rejected on its own. A file that cannot be read at
-all raises :class:`ImportFileError` with a clear message.
-
-Lines are split on ``\n`` only (a trailing ``\r`` dropped): U+2028, U+0085 and the other
-characters :meth:`str.splitlines` also splits on may appear inside a JSON string.
+Reading and validating rows is :mod:`lifecycle.features.import_rows` (its names are
+re-exported here); a large S3 file is cut into chunks by
+:mod:`lifecycle.features.import_chunks`, which writes each chunk with :func:`write_customers`.
 
 Campaigns follow the marketer API's rules (validation, versions, lifecycle): see
 :func:`import_campaigns`; an identical campaign is not written again.
@@ -18,10 +15,8 @@ conditional on the item not being a tombstone).
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +27,7 @@ from lifecycle.campaigns.repository import (
     CampaignConflictError,
     CampaignExistsError,
     CampaignStateError,
+    QuietHoursError,
     change_status,
     create_campaign,
     get_stored,
@@ -39,306 +35,87 @@ from lifecycle.campaigns.repository import (
     status_path,
 )
 from lifecycle.core import jsonsafe
-from lifecycle.rules.records import CustomerRecord, RecordError, parse_customer
-from lifecycle.store.customers import CustomerErasedError, upsert_customer
+from lifecycle.features.import_rows import (
+    MAX_LINE_BYTES,
+    ImportFileError,
+    ImportResult,
+    Rejection,
+    csv_records,
+    decode_text,
+    parse_customer_file,
+    parse_customer_lines,
+    split_lines,
+    split_text,
+)
+from lifecycle.rules.records import CustomerRecord
+from lifecycle.store.customers import upsert_customers
 
-MAX_LINE_BYTES = 64 * 1024
 ERASED = "erased"  # rejection reason of an erased customer's line
 
-
-class ImportFileError(ValueError):
-    """The whole file is unusable (not UTF-8, not JSON, wrong top-level shape)."""
-
-
-@dataclass(frozen=True)
-class Rejection:
-    source: str
-    line: int
-    id: str | None
-    reason: str
-
-
-@dataclass
-class ImportResult:
-    source: str
-    imported: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-    warnings: list[Rejection] = field(default_factory=list)
-    imported_ids: list[str] = field(default_factory=list)
-    unchanged: int | None = None  # campaigns: identical to the stored ones (not written)
-
-    def as_dict(self) -> dict[str, Any]:
-        answer: dict[str, Any] = {
-            "source": self.source,
-            "imported": self.imported,
-            "rejected": [asdict(r) for r in self.rejected],
-            "warnings": [asdict(w) for w in self.warnings],
-        }
-        if self.unchanged is not None:
-            answer["unchanged"] = self.unchanged
-        return answer
-
-
-def decode_text(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
-
-
-def split_lines(data: bytes) -> list[bytes]:
-    """The lines of an uploaded file: split on ``b"\\n"`` only, ``b"\\r"`` and a BOM dropped.
-
-    Each line is decoded on its own (:func:`parse_customer_lines`), so one byte that is not
-    UTF-8 costs that line only.
-    """
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    return [line.removesuffix(b"\r") for line in lines]
-
-
-def split_text(text: str) -> list[str]:
-    """:func:`split_lines` for text that is already decoded (never :meth:`str.splitlines`)."""
-    lines = text.removeprefix("\ufeff").split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
-
-
-def _decode_line(line: str | bytes) -> str:
-    """The text of one line; ValueError names the first byte that is not UTF-8."""
-    if isinstance(line, str):
-        return line
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"record: not UTF-8 text (byte {exc.start + 1} of the line)") from None
-
-
-def _jsonl_records(lines: Iterable[str | bytes]) -> Iterator[tuple[int, Any]]:
-    """(line, parsed JSON or an error string) per non-empty line."""
-    for number, line in enumerate(lines, start=1):
-        try:
-            text = _decode_line(line).strip()
-        except ValueError as exc:
-            yield number, str(exc)
-            continue
-        if not text or text.startswith("//"):
-            continue
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
-            yield number, f"record: line longer than {MAX_LINE_BYTES} bytes"
-            continue
-        try:
-            yield number, jsonsafe.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, f"record: not valid JSON ({exc.msg} at column {exc.colno})"
-
-
-def parse_customer_lines(
-    lines: Iterable[str | bytes],
-    source: str,
-    *,
-    csv_text: str | None = None,
-    now: datetime | None = None,
-) -> tuple[list[tuple[int, CustomerRecord]], ImportResult]:
-    """Validate JSON Lines (or CSV); a repeated customer_id: the later row wins (warning).
-
-    ``lines`` are text or bytes (:func:`split_lines`); ``now`` bounds future instants.
-    """
-    result = ImportResult(source=source)
-    accepted: dict[str, tuple[int, CustomerRecord]] = {}
-    rows = csv_records(csv_text) if csv_text is not None else _jsonl_records(lines)
-    for number, raw in rows:
-        if isinstance(raw, str):
-            result.rejected.append(Rejection(source, number, None, raw))
-            continue
-        try:
-            record = parse_customer(raw, now)
-        except RecordError as exc:
-            result.rejected.append(Rejection(source, number, exc.record_id, exc.reason))
-            continue
-        if record.customer_id in accepted:
-            previous = accepted[record.customer_id][0]
-            result.warnings.append(
-                Rejection(
-                    source,
-                    number,
-                    record.customer_id,
-                    f"customer_id: repeats line {previous}; this line wins",
-                )
-            )
-        if record.unknown_fields:
-            result.warnings.append(
-                Rejection(
-                    source,
-                    number,
-                    record.customer_id,
-                    f"record: ignored unknown field(s) {', '.join(record.unknown_fields)}",
-                )
-            )
-        accepted[record.customer_id] = (number, record)
-    return list(accepted.values()), result
-
-
-CSV_TRUE = {"true", "yes", "y", "1"}
-CSV_FALSE = {"false", "no", "n", "0", ""}
-
-
-def csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line, record) per CSV row; consent_email/consent_sms booleans, attr_<name> attributes,
-    date_<name> named dates.
-
-    A row that cannot be read yields an error string instead of a record; every row is
-    reported at the line it starts on (:func:`_csv_rows`).
-    """
-    rows = _csv_rows(text)
-    header = next(rows, None)
-    fieldnames = header[1] if header is not None else None
-    if not isinstance(fieldnames, list) or "customer_id" not in fieldnames:
-        raise ImportFileError("CSV needs a header row with a customer_id column")
-    for line, cells in rows:
-        if isinstance(cells, str):
-            yield line, cells
-            continue
-        if not cells:
-            continue  # a blank line
-        if len(cells) > len(fieldnames):
-            yield line, "record: more cells than header columns"
-            continue
-        row: dict[str, str | None] = dict.fromkeys(fieldnames)
-        row.update(zip(fieldnames, cells, strict=False))
-        record: dict[str, Any] = {}
-        consent: dict[str, bool] = {}
-        attributes: dict[str, str] = {}
-        dates: dict[str, str] = {}
-        problem = None
-        for column, raw in row.items():
-            value = (raw or "").strip()
-            if column in ("consent_email", "consent_sms"):
-                if value.lower() in CSV_TRUE:
-                    consent[column.removeprefix("consent_")] = True
-                elif value.lower() in CSV_FALSE:
-                    consent[column.removeprefix("consent_")] = False
-                else:
-                    problem = f"consent: {column} must be true or false, got {value!r}"
-            elif column.startswith("attr_"):
-                if value:
-                    attributes[column.removeprefix("attr_")] = value
-            elif column.startswith("date_"):
-                if value:
-                    dates[column.removeprefix("date_")] = value
-            elif value:
-                record[column] = value
-        if problem:
-            yield line, problem
-            continue
-        if consent:
-            record["consent"] = consent
-        if attributes:
-            record["attributes"] = attributes
-        if dates:
-            record["dates"] = dates
-        yield line, record
-
-
-class _LineFeed:
-    """The lines from ``position`` on, each with its ``"\\n"``; notes when the reader ran out."""
-
-    def __init__(self, lines: list[str], position: int) -> None:
-        self.lines = lines
-        self.position = position
-        self.ran_out = False
-
-    def __iter__(self) -> Iterator[str]:
-        while self.position < len(self.lines):
-            self.position += 1
-            yield self.lines[self.position - 1] + "\n"
-        self.ran_out = True
-
-
-def _csv_error_reason(exc: csv.Error) -> str:
-    message = str(exc)
-    if message.startswith("field larger than field limit"):
-        return f"record: a cell longer than {csv.field_size_limit()} characters"
-    if message.startswith("new-line character seen in unquoted field"):
-        return "record: a line break (CR) inside a cell that is not quoted"
-    return f"record: not readable as CSV ({message})"
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(line the row starts on, its cells or an error string) per CSV row, header included.
-
-    The csv module cannot resync after a bad row (a cell over its field limit, a bare CR in
-    a cell that is not quoted) and reads an unclosed quote to the end of the file: such a row
-    costs its first line only, reading starts again on the next line. A quoted cell may still
-    span lines. A file with CR-only line ends (no LF at all, Excel's "CSV (Macintosh)") is
-    read with CR as the line end.
-    """
-    if "\n" not in text:
-        text = text.replace("\r", "\n")
-    lines = text.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    feed = _LineFeed(lines, 0)
-    reader = csv.reader(feed)
-    while feed.position < len(lines):
-        start = feed.position
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start + 1, _csv_error_reason(exc)
-            feed = _LineFeed(lines, start + 1)
-            reader = csv.reader(feed)
-            continue
-        if feed.ran_out:  # still inside a quoted cell at the end of the file
-            yield start + 1, 'record: a quoted cell is never closed (a " opened on this line)'
-            feed = _LineFeed(lines, start + 1)
-            reader = csv.reader(feed)
-            continue
-        yield start + 1, cells
-
-
-def _csv_text(lines: Iterable[str | bytes]) -> tuple[str, list[tuple[int, str]]]:
-    """The CSV text, with each line that is not UTF-8 left empty and reported by number."""
-    texts: list[str] = []
-    problems: list[tuple[int, str]] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            texts.append(_decode_line(line))
-        except ValueError as exc:
-            texts.append("")  # the CSV reader skips an empty line but still counts it
-            problems.append((number, str(exc)))
-    return "\n".join(texts), problems
+__all__ = [
+    "ERASED",
+    "MAX_LINE_BYTES",
+    "ImportFileCleanupError",
+    "ImportFileError",
+    "ImportResult",
+    "Rejection",
+    "csv_records",
+    "decode_text",
+    "discard_import_file",
+    "import_campaigns",
+    "import_customers",
+    "parse_customer_lines",
+    "report_to_keep",
+    "split_lines",
+    "split_text",
+    "write_customers",
+]
 
 
 def import_customers(
-    lines: Iterable[str | bytes], source: str, now: datetime, country_shards: int = 16
+    lines: Iterable[str | bytes],
+    source: str,
+    now: datetime,
+    country_shards: int = 16,
+    *,
+    workers: int = 1,
 ) -> ImportResult:
     """Import JSON Lines; a source named ``*.csv`` is read as CSV (header row required).
 
-    ``lines`` are best :func:`split_lines` of the file's bytes (text lines work too).
+    ``lines`` are best :func:`split_lines` of the file's bytes (text lines work too);
+    ``workers`` > 1 writes that many customers at a time (:func:`write_customers`).
     """
-    if source.lower().endswith(".csv"):
-        text, problems = _csv_text(lines)
-        records, result = parse_customer_lines([], source, csv_text=text, now=now)
-        result.rejected[:0] = [Rejection(source, line, None, why) for line, why in problems]
-        result.rejected.sort(key=lambda rejection: rejection.line)
-    else:
-        records, result = parse_customer_lines(lines, source, now=now)
-    for line, record in records:
-        try:
-            upsert_customer(record, now, country_shards)
-        except CustomerErasedError:
-            result.rejected.append(Rejection(source, line, record.customer_id, ERASED))
+    records, result = parse_customer_file(lines, source, now)
+    write_customers(records, result, now, country_shards, workers=workers)
+    return result
+
+
+def write_customers(
+    records: Sequence[tuple[int, CustomerRecord]],
+    result: ImportResult,
+    now: datetime,
+    country_shards: int,
+    *,
+    workers: int = 1,
+) -> None:
+    """Upsert the valid ``records`` (line, record); an erased customer's line is rejected.
+
+    Each customer is one conditional UpdateItem (an import keeps unsubscribes, activity
+    recorded since and never writes over a tombstone: see
+    :func:`lifecycle.store.customers.upsert_customer`), so BatchWriteItem, which replaces
+    whole items unconditionally, cannot be used; ``workers`` > 1 runs that many updates at a
+    time instead. Counts go to ``result``; rejections end sorted by line.
+    """
+    outcomes = upsert_customers(
+        [record for _, record in records], now, country_shards, workers=workers
+    )
+    for (line, record), written in zip(records, outcomes, strict=True):
+        if not written:
+            result.rejected.append(Rejection(result.source, line, record.customer_id, ERASED))
             continue
         result.imported += 1
         result.imported_ids.append(record.customer_id)
     result.rejected.sort(key=lambda rejection: rejection.line)
-    return result
 
 
 def _json_array_items(text: str, source: str) -> Sequence[tuple[int, Any]]:
@@ -455,6 +232,8 @@ def _apply_campaign(campaign: Campaign, line: int, now: datetime, result: Import
         reject("archived: the campaign is archived (final); nothing changed")
     except CampaignExistsError:
         reject("already_exists: the stored campaign cannot be read under today's rules; fix it")
+    except QuietHoursError as exc:  # the messaging policy's quiet hours (or SMS 08:00-21:00)
+        reject(str(exc))
     except (CampaignConflictError, CampaignError):
         # Someone saved the campaign between this import's read and write: a newer version,
         # or another status than the one read (the repository re-reads it).
