@@ -15,11 +15,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lifecycle.campaigns.repository import campaigns_cached
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
+from lifecycle.pipeline.policy import HoldError
 from lifecycle.pipeline.sender import (
     SendDependencies,
     process_delivery,
@@ -52,6 +54,9 @@ def record_handler(record: SQSRecord) -> str:
         raise ValueError(f"message {record.message_id}: delivery_id must be a non-empty string")
     try:
         outcome = process_delivery(delivery_id, get_clock().now(), dependencies())
+    except HoldError as exc:  # quiet hours end within the send window: deliver it then
+        delay(record, exc.seconds)
+        raise
     except Exception:  # transient (RetryLaterError) or not (a throttled read): retry soon,
         back_off(record)  # jittered, instead of after the queue's 6-minute visibility
         raise
@@ -63,12 +68,16 @@ def record_handler(record: SQSRecord) -> str:
 def back_off(record: SQSRecord) -> None:
     """Make the failed message visible again after a jittered, growing delay."""
     count = int(record.attributes.approximate_receive_count or 1)
-    delay = retry_delay(count, random.Random(f"{record.message_id}:{count}"))  # noqa: S311
+    delay(record, retry_delay(count, random.Random(f"{record.message_id}:{count}")))  # noqa: S311
+
+
+def delay(record: SQSRecord, seconds: int) -> None:
+    """Make the message visible again after ``seconds``."""
     try:
         client("sqs").change_message_visibility(
             QueueUrl=get_settings().send_queue_url,
             ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=delay,
+            VisibilityTimeout=seconds,
         )
     except Exception:  # the queue's own visibility timeout applies instead
         logger.exception("could not delay the retry", message_id=record.message_id)
@@ -78,6 +87,7 @@ def back_off(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    with campaigns_cached():  # each campaign read once per batch, never across invocations
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )

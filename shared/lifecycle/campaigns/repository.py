@@ -8,7 +8,8 @@ archived (final).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -34,6 +35,7 @@ __all__ = [
     "StoredCampaign",
     "active_campaigns",
     "advance_cursor",
+    "campaigns_cached",
     "change_status",
     "create_campaign",
     "delete_campaign",
@@ -164,9 +166,42 @@ def list_stored(status: str | None = None) -> list[StoredCampaign]:
     return sorted(result, key=lambda s: s.campaign.campaign_id)
 
 
+_invocation_cache: dict[str, Campaign | None] | None = None
+
+
+@contextmanager
+def campaigns_cached() -> Iterator[None]:
+    """Inside the block :func:`load_campaign` reads each campaign once (strongly consistent).
+
+    A handler wraps one invocation in it (the sender: a batch of at most 10 deliveries, so
+    10 campaign reads become one per campaign). The cache is emptied when the block ends,
+    whatever happens, and never outlives the invocation: a campaign paused or archived
+    while a batch is being sent stops at the next invocation, at the latest after the
+    function's timeout (60 s for the sender), which is no longer than an in-flight send
+    could take before. Nested blocks share the outer cache.
+    """
+    global _invocation_cache  # noqa: PLW0603 (one invocation at a time per process)
+    if _invocation_cache is not None:
+        yield
+        return
+    _invocation_cache = {}
+    try:
+        yield
+    finally:
+        _invocation_cache = None
+
+
 def load_campaign(campaign_id: str) -> Campaign | None:
+    """The campaign (None when unknown or invalid); once per invocation inside
+    :func:`campaigns_cached`, otherwise a strongly consistent read per call."""
+    cache = _invocation_cache
+    if cache is not None and campaign_id in cache:
+        return cache[campaign_id]
     stored = get_stored(campaign_id)
-    return stored.campaign if stored else None
+    campaign = stored.campaign if stored else None
+    if cache is not None:
+        cache[campaign_id] = campaign
+    return campaign
 
 
 def active_campaigns(occasion_type: str) -> list[tuple[Campaign, str | None, str | None]]:
