@@ -16,7 +16,7 @@ from lifecycle.core.observability import logger, tracer
 from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
 from lifecycle.features import surveys
-from lifecycle.features.unsubscribe import Page
+from lifecycle.pages import Page
 
 app = APIGatewayRestResolver()
 
@@ -30,9 +30,18 @@ def _respond(page: Page) -> Response[str]:
     )
 
 
+def _accept_language() -> str | None:
+    """The browser's languages: the page falls back to them when the customer has none."""
+    return app.current_event.headers.get("Accept-Language")
+
+
 @app.get("/s/<token>")
 def show(token: str) -> Response[str]:
-    return _respond(surveys.survey_page(token, signing_keys(get_settings()), get_clock().now()))
+    return _respond(
+        surveys.survey_page(
+            token, signing_keys(get_settings()), get_clock().now(), _accept_language()
+        )
+    )
 
 
 def _form_body() -> str:
@@ -54,7 +63,12 @@ def answer(token: str) -> Response[str]:
     body = _form_body()
     return _respond(
         surveys.submit_answer(
-            token, body, signing_keys(get_settings()), get_clock().now(), client("events")
+            token,
+            body,
+            signing_keys(get_settings()),
+            get_clock().now(),
+            client("events"),
+            _accept_language(),
         )
     )
 

@@ -27,16 +27,23 @@ def _respond(page: unsubscribe.Page) -> Response[str]:
     )
 
 
+def _accept_language() -> str | None:
+    """The browser's languages: the page falls back to them when the customer has none."""
+    return app.current_event.headers.get("Accept-Language")
+
+
 @app.get("/u/<token>")
 def confirm(token: str) -> Response[str]:
     key = signing_keys(get_settings())
-    return _respond(unsubscribe.confirmation_page(token, key, get_clock().now()))
+    return _respond(
+        unsubscribe.confirmation_page(token, key, get_clock().now(), _accept_language())
+    )
 
 
 @app.post("/u/<token>")
 def one_click(token: str) -> Response[str]:
     key = signing_keys(get_settings())
-    return _respond(unsubscribe.unsubscribe(token, key, get_clock().now()))
+    return _respond(unsubscribe.unsubscribe(token, key, get_clock().now(), _accept_language()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,8 @@
 """Post-purchase surveys: the page, the answer endpoint, aggregates and detractor events.
 
-* GET ``/s/{token}`` shows a localized form that works without JavaScript (radio buttons and
-  a comment box); it changes nothing.
+* GET ``/s/{token}`` shows a form that works without JavaScript (a row of radio buttons and a
+  comment box); it changes nothing. Pages speak the customer's language, else the browser's
+  (``Accept-Language``), else English, from the catalogs of :mod:`lifecycle.pages`.
 * POST ``/s/{token}`` stores one response per survey (the survey id is in the signed token):
   a resubmission updates the answer, never adds a second one. A score outside 0-10 (NPS) or
   1-5 (CSAT) is refused with 400.
@@ -18,7 +19,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,8 +27,8 @@ from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, TokenError, verify
-from lifecycle.features.unsubscribe import ERASED_STATUS, STATUS_FOR_TOKEN_ERROR, Page
 from lifecycle.occasions.survey import OCCASION as SURVEY
+from lifecycle.pages import Page, PageLocale, link_error, negotiate, render_page
 from lifecycle.rules.nps import SCALES, csat, is_detractor, nps_counts, nps_group
 from lifecycle.rules.records import CUSTOMER_ID_RE, is_erased, lone_surrogate
 from lifecycle.store.customers import get_customer, store_nps_group
@@ -38,74 +38,6 @@ SURVEY_OCCASION = SURVEY.type
 
 SCORE_RE = re.compile(r"[0-9]{1,2}")
 MAX_COMMENT = 2000
-
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "How did we do?",
-        "nps": "How likely are you to recommend us to a friend?",
-        "csat": "How satisfied are you with your order?",
-        "comment": "Anything to add?",
-        "send": "Send",
-        "thanks": "Thank you for your answer!",
-        "low": "Not at all",
-        "high": "Very",
-        "bad_score": "Please choose a score.",
-        "invalid": "This survey link is not valid.",
-        "expired": "This survey has closed.",
-    },
-    "de": {
-        "title": "Wie waren wir?",
-        "nps": "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?",
-        "csat": "Wie zufrieden sind Sie mit Ihrer Bestellung?",
-        "comment": "Möchten Sie noch etwas sagen?",
-        "send": "Senden",
-        "thanks": "Vielen Dank für Ihre Antwort!",
-        "low": "Gar nicht",
-        "high": "Sehr",
-        "bad_score": "Bitte wählen Sie eine Bewertung.",
-        "invalid": "Dieser Umfragelink ist ungültig.",
-        "expired": "Diese Umfrage ist beendet.",
-    },
-    "es": {
-        "title": "¿Qué tal lo hicimos?",
-        "nps": "¿Qué probabilidad hay de que nos recomiendes?",
-        "csat": "¿Qué tan satisfecho estás con tu pedido?",
-        "comment": "¿Algo que añadir?",
-        "send": "Enviar",
-        "thanks": "¡Gracias por tu respuesta!",
-        "low": "Nada",
-        "high": "Mucho",
-        "bad_score": "Elige una puntuación.",
-        "invalid": "Este enlace no es válido.",
-        "expired": "Esta encuesta ha terminado.",
-    },
-    "zh": {
-        "title": "您对我们的服务满意吗？",
-        "nps": "您有多大可能向朋友推荐我们？",
-        "csat": "您对本次订单的满意度如何？",
-        "comment": "还有其他意见吗？",
-        "send": "提交",
-        "thanks": "感谢您的反馈！",
-        "low": "完全不会",
-        "high": "非常愿意",
-        "bad_score": "请选择一个分数。",
-        "invalid": "此问卷链接无效。",
-        "expired": "此问卷已结束。",
-    },
-    "ja": {
-        "title": "ご満足いただけましたか？",
-        "nps": "友人に当店を勧める可能性はどのくらいですか？",
-        "csat": "ご注文にどの程度満足されましたか？",
-        "comment": "ご意見があればお聞かせください。",
-        "send": "送信",
-        "thanks": "ご回答ありがとうございました！",
-        "low": "全くない",
-        "high": "非常に高い",
-        "bad_score": "点数を選んでください。",
-        "invalid": "このアンケートのリンクは無効です。",
-        "expired": "このアンケートは終了しました。",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -132,97 +64,71 @@ def _claim(key: Keys, token: str, now: datetime) -> SurveyClaim:
     return claim
 
 
-def _customer_locale(customer: dict[str, Any] | None) -> str | None:
-    """The page speaks the customer's language (a deleted customer gets English)."""
+def _locale(customer: dict[str, Any] | None, accept_language: str | None) -> PageLocale:
+    """The customer's language, else the browser's, else English (a deleted customer: browser)."""
     locale = (customer or {}).get("locale")
-    return str(locale) if locale else None
+    return negotiate(str(locale) if locale else None, accept_language)
 
 
-def _texts(locale: str | None) -> dict[str, str]:
-    language = (locale or "en").split("-")[0].lower()
-    return TEXT.get(language, TEXT["en"])
+def _error(exc: TokenError, accept_language: str | None) -> Page:
+    return link_error("survey", exc.kind, negotiate(None, accept_language))
 
 
-def _page(status: int, title: str, body: str, locale: str | None) -> Page:
-    lang = escape(locale or "en")
-    return Page(
-        status,
-        (
-            f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title></head>"
-            '<body style="font-family:sans-serif;max-width:36em;margin:2em auto;padding:0 1em">'
-            f"<h1>{escape(title)}</h1>\n{body}\n</body></html>"
-        ),
-    )
-
-
-def _error(exc: TokenError) -> Page:
-    texts = _texts(None)
-    message = texts["expired"] if exc.kind == "expired" else texts["invalid"]
-    return _page(
-        STATUS_FOR_TOKEN_ERROR[exc.kind], texts["title"], f"<p>{escape(message)}</p>", None
-    )
-
-
-def _erased() -> Page:
+def _erased(accept_language: str | None) -> Page:
     """The survey of an erased customer: closed for good (nothing of theirs is shown)."""
-    texts = _texts(None)
-    return _page(ERASED_STATUS, texts["title"], f"<p>{escape(texts['expired'])}</p>", None)
+    return link_error("survey", "erased", negotiate(None, accept_language))
 
 
 def _form(
     token: str,
     claim: SurveyClaim,
-    texts: dict[str, str],
+    locale: PageLocale,
     previous: int | None,
     comment: str,
+    *,
+    status: int = 200,
     error: str | None = None,
-) -> str:
-    options = []
-    for score in SCALES[claim.kind]:
-        checked = " checked" if previous == score else ""
-        options.append(
-            f'<label style="display:inline-block;margin:0 .3em;text-align:center">'
-            f'<input type="radio" name="score" value="{score}"{checked} required>'
-            f"<br>{score}</label>"
-        )
-    problem = f'<p role="alert" style="color:#b00">{escape(error)}</p>' if error else ""
-    return (
-        f'{problem}<form method="post" action="{escape(token)}">'
-        f"<fieldset><legend>{escape(texts[claim.kind])}</legend>"
-        f"<div>{''.join(options)}</div>"
-        f'<div style="display:flex;justify-content:space-between;font-size:small">'
-        f"<span>{escape(texts['low'])}</span><span>{escape(texts['high'])}</span></div>"
-        f"</fieldset><p><label>{escape(texts['comment'])}<br>"
-        f'<textarea name="comment" rows="4" cols="40" maxlength="{MAX_COMMENT}">'
-        f"{escape(comment)}</textarea></label></p>"
-        f'<p><button type="submit">{escape(texts["send"])}</button></p></form>'
+) -> Page:
+    return render_page(
+        "survey.html",
+        locale,
+        status=status,
+        action=token,
+        kind=claim.kind,
+        scores=list(SCALES[claim.kind]),
+        previous=previous,
+        comment=comment,
+        error=error,
+        max_comment=MAX_COMMENT,
     )
 
 
-def survey_page(token: str, key: Keys, now: datetime) -> Page:
+def _typed_comment(body: str) -> str:
+    """The comment of a refused answer, shown again so the customer does not lose it."""
+    text = body.strip()
+    if text.startswith("{"):
+        return ""
+    fields = parse_qs(text[: 4 * MAX_COMMENT], keep_blank_values=True)
+    comment = fields["comment"][0] if fields.get("comment") else ""
+    return comment.encode("utf-8", "replace").decode("utf-8")[:MAX_COMMENT]
+
+
+def survey_page(token: str, key: Keys, now: datetime, accept_language: str | None = None) -> Page:
+    """GET: the form in the customer's language (the earlier answer selected); changes nothing."""
     try:
         claim = _claim(key, token, now)
     except TokenError as exc:
-        return _error(exc)
+        return _error(exc, accept_language)
     customer = get_customer(claim.customer_id)
     if is_erased(customer):
-        return _erased()
-    locale = _customer_locale(customer)
-    texts = _texts(locale)
+        return _erased(accept_language)
     previous = get_response(claim.survey_id)
-    return _page(
-        200,
-        texts["title"],
-        _form(
-            token,
-            claim,
-            texts,
-            previous.score if previous else None,
-            previous.comment or "" if previous else "",
-        ),
-        locale,
+    return _form(
+        token,
+        claim,
+        _locale(customer, accept_language),
+        previous.score if previous else None,
+        previous.comment or "" if previous else "",
     )
 
 
@@ -255,29 +161,31 @@ def parse_answer(body: str, kind: str) -> tuple[int, str | None]:
     return score, comment
 
 
-def submit_answer(token: str, body: str, key: Keys, now: datetime, events: Any | None) -> Page:
+def submit_answer(
+    token: str,
+    body: str,
+    key: Keys,
+    now: datetime,
+    events: Any | None,
+    accept_language: str | None = None,
+) -> Page:
+    """POST: store the answer (400 with the form again when the score is not on the scale)."""
     try:
         claim = _claim(key, token, now)
     except TokenError as exc:
-        return _error(exc)
+        return _error(exc, accept_language)
     customer = get_customer(claim.customer_id)
     if is_erased(customer):
         logger.info("survey answer of an erased customer refused", survey_id=claim.survey_id)
-        return _erased()
-    locale = _customer_locale(customer)
-    texts = _texts(locale)
+        return _erased(accept_language)
+    locale = _locale(customer, accept_language)
     try:
         score, comment = parse_answer(body, claim.kind)
     except ValueError as exc:
         logger.info(
             "survey answer refused", extra={"survey_id": claim.survey_id, "error": str(exc)}
         )
-        return _page(
-            400,
-            texts["title"],
-            _form(token, claim, texts, None, "", f"{texts['bad_score']} ({exc})"),
-            locale,
-        )
+        return _form(token, claim, locale, None, _typed_comment(body), status=400, error="score")
     previous = get_response(claim.survey_id)
     revision = save_response(
         survey_id=claim.survey_id,
@@ -320,7 +228,7 @@ def submit_answer(token: str, body: str, key: Keys, now: datetime, events: Any |
             "revision": revision,
         },
     )
-    return _page(200, texts["thanks"], f"<p>{escape(texts['thanks'])}</p>", locale)
+    return render_page("survey_thanks.html", locale)
 
 
 def survey_stats(campaign_id: str) -> dict[str, Any]:

@@ -1,59 +1,46 @@
 """One-click unsubscribe (RFC 8058): GET shows a confirmation page, only POST changes state.
 
 The link of an erased customer answers 410 and stores nothing (the tombstone already has
-every channel unsubscribed).
+every channel unsubscribed). Pages speak the customer's language, else the browser's
+(``Accept-Language``), else English (:mod:`lifecycle.pages`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from typing import Any
 
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, TokenError, UnsubscribeClaim, verify_unsubscribe
 from lifecycle.messages.channels import CHANNELS
+from lifecycle.pages import Page, PageLocale, link_error, negotiate, render_page
 from lifecycle.rules.records import is_erased
 from lifecycle.store.customers import get_customer, record_unsubscribe
 
 STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
 ERASED_STATUS = 410  # the customer's data was erased: the link is gone for good
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title></head>
-<body style="font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em">
-<h1>{title}</h1>
-{body}
-</body></html>"""
+__all__ = ["ERASED_STATUS", "STATUS_FOR_TOKEN_ERROR", "Page", "confirmation_page", "unsubscribe"]
 
 
-@dataclass(frozen=True)
-class Page:
-    status: int
-    html: str
+def _error_page(error: TokenError, accept_language: str | None) -> Page:
+    return link_error("unsubscribe", error.kind, negotiate(None, accept_language))
 
 
-def _page(status: int, title: str, body: str) -> Page:
-    return Page(status, _PAGE.format(title=escape(title), body=body))
+def _erased_page(accept_language: str | None) -> Page:
+    return link_error("unsubscribe", "erased", negotiate(None, accept_language))
 
 
-def _error_page(error: TokenError) -> Page:
-    messages = {
-        "malformed": "This unsubscribe link is not complete. Please copy the whole link.",
-        "forged": "This unsubscribe link is not valid.",
-        "expired": "This unsubscribe link has expired. Use the link in a more recent message.",
-    }
-    return _page(
-        STATUS_FOR_TOKEN_ERROR[error.kind],
-        "Link not valid",
-        f"<p>{escape(messages[error.kind])}</p>",
-    )
+def _locale(customer: dict[str, Any] | None, accept_language: str | None) -> PageLocale:
+    locale = (customer or {}).get("locale")
+    return negotiate(str(locale) if locale else None, accept_language)
 
 
-def _erased_page() -> Page:
-    return _page(ERASED_STATUS, "Link not valid", "<p>This link is no longer valid.</p>")
+def _confirm_markup(token: str, channel: str, locale: PageLocale) -> Page:
+    return render_page("unsubscribe_confirm.html", locale, action=token, channel=channel)
+
+
+def _done_markup(channel: str, locale: PageLocale) -> Page:
+    return render_page("unsubscribed.html", locale, channel=channel)
 
 
 def _verified(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
@@ -64,33 +51,31 @@ def _verified(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
     return claim
 
 
-def confirmation_page(token: str, key: Keys, now: datetime) -> Page:
+def confirmation_page(
+    token: str, key: Keys, now: datetime, accept_language: str | None = None
+) -> Page:
     """GET: check the token and show a button that POSTs; changes nothing."""
     try:
         claim = _verified(key, token, now)
     except TokenError as exc:
-        return _error_page(exc)
-    if is_erased(get_customer(claim.customer_id)):
-        return _erased_page()
-    form = (
-        f"<p>Do you want to stop receiving {escape(claim.channel)} messages from us?</p>"
-        f'<form method="post" action="{escape(token)}">'
-        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        '<button type="submit">Unsubscribe</button></form>'
-    )
-    return _page(200, "Unsubscribe", form)
+        return _error_page(exc, accept_language)
+    customer = get_customer(claim.customer_id)
+    if is_erased(customer):
+        return _erased_page(accept_language)
+    return _confirm_markup(token, claim.channel, _locale(customer, accept_language))
 
 
-def unsubscribe(token: str, key: Keys, now: datetime) -> Page:
+def unsubscribe(token: str, key: Keys, now: datetime, accept_language: str | None = None) -> Page:
     """POST (one-click or the confirmation form): withdraw consent for the token's channel."""
     try:
         claim = _verified(key, token, now)
     except TokenError as exc:
         logger.info("unsubscribe token rejected", kind=exc.kind)
-        return _error_page(exc)
-    if is_erased(get_customer(claim.customer_id)):
+        return _error_page(exc, accept_language)
+    customer = get_customer(claim.customer_id)
+    if is_erased(customer):
         logger.info("unsubscribe link of an erased customer", customer_id=claim.customer_id)
-        return _erased_page()
+        return _erased_page(accept_language)
     found = record_unsubscribe(claim.customer_id, claim.channel, now)
     logger.info(
         "unsubscribed",
@@ -100,8 +85,4 @@ def unsubscribe(token: str, key: Keys, now: datetime) -> Page:
         known_customer=found,
     )
     # Same answer whether or not the customer still exists: reveals nothing.
-    return _page(
-        200,
-        "You are unsubscribed",
-        f"<p>You will not receive {escape(claim.channel)} messages from us any more.</p>",
-    )
+    return _done_markup(claim.channel, _locale(customer, accept_language))
