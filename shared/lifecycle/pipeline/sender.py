@@ -32,6 +32,7 @@ from lifecycle.messages.channels.base import (
 )
 from lifecycle.occasions.base import Check, LinkSigner, Pending
 from lifecycle.occasions.registry import occasion_for
+from lifecycle.pipeline import policy
 from lifecycle.pipeline.compose import compose
 from lifecycle.rules.consent import UNSUBSCRIBED, consent_block
 from lifecycle.rules.templates import RenderError
@@ -48,6 +49,7 @@ PROVIDER_REJECTED = "provider_rejected"
 DUPLICATE = "duplicate"
 SMS_TOO_LONG = "sms_too_long"
 MAX_ATTEMPTS = 5
+QUIET_HOURS = "quiet_hours"
 
 
 class RetryLaterError(RuntimeError):
@@ -114,6 +116,14 @@ def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) ->
         )
         metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
         return f"failed:{ledger.OUTCOME_UNKNOWN}"
+    # The messaging policy's quiet hours, before the claim: a held message stays queued.
+    if policy.quiet_hours(item, now, timedelta(minutes=deps.settings.max_send_delay_minutes)):
+        try:
+            ledger.mark_skipped(item, now, QUIET_HOURS, expected=ledger.QUEUED)
+        except ledger.LedgerConflictError:
+            return DUPLICATE
+        count("Skipped", reason=QUIET_HOURS)
+        return f"skipped:{QUIET_HOURS}"
     try:
         ledger.claim(item, now, deps.settings.send_lease_seconds)
     except ledger.LedgerConflictError:
@@ -167,7 +177,9 @@ def _prepare(
         return _skip(item, now, CUSTOMER_NOT_FOUND)
     # The suppression list covers every customer with a bounced address, not only the one
     # whose message bounced (that one also carries the flag consent_block reads).
-    blocked = consent_block(customer, item.channel) or suppression_block(customer, item.channel)
+    blocked = consent_block(
+        customer, item.channel, campaign.topic, marketing=campaign.is_marketing
+    ) or suppression_block(customer, item.channel)
     if blocked:
         return _skip(item, now, blocked)
     checked = occasion_check(item, campaign, customer, now, deps)
@@ -192,6 +204,10 @@ def _prepare(
     if too_long:
         ledger.mark_failed(item, now, SMS_TOO_LONG, too_long)
         return f"failed:{SMS_TOO_LONG}"
+    # The messaging policy's caps, last: the message is counted only if it is about to go.
+    capped = policy.caps(item, campaign, now)
+    if capped.reason:
+        return _skip(item, now, capped.reason, detail=capped.winner)
     return channel, message
 
 
@@ -200,6 +216,7 @@ def _provider_refused(item: Delivery, now: datetime, exc: ProviderError) -> str:
     else back to ``queued`` and :class:`RetryLaterError`."""
     if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
         ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
+        _uncount_quietly(item, now)
         return f"failed:{PROVIDER_REJECTED}"
     _release(item, now, str(exc))
     if exc.throttled:
@@ -254,15 +271,27 @@ def occasion_check(
     )
 
 
-def _skip(item: Delivery, now: datetime, reason: str) -> str:
-    ledger.mark_skipped(item, now, reason)
+def _skip(item: Delivery, now: datetime, reason: str, detail: str | None = None) -> str:
+    if detail:
+        ledger.mark_skipped_for(item, now, reason, detail)
+    else:
+        ledger.mark_skipped(item, now, reason)
     count("Skipped", reason=reason)
     return f"skipped:{reason}"
 
 
+def _uncount_quietly(item: Delivery, now: datetime) -> None:
+    """The provider refused: give the message's slot in the customer's budget back."""
+    try:
+        policy.uncount(item, load_campaign(item.campaign_id), now)
+    except Exception:  # the slot stays taken: fewer messages, never more
+        logger.exception("could not give a budget slot back", delivery_id=item.delivery_id)
+
+
 def _emit_sent(item: Delivery, now: datetime, deps: SendDependencies) -> None:
-    """Publish ``message.sent`` for other services; a failure here never causes a resend."""
-    if deps.events is None:
+    """Publish ``message.sent`` for other services when a consumer is configured
+    (``PUBLISH_SENT_EVENTS``, off by default); a failure here never causes a resend."""
+    if deps.events is None or not deps.settings.publish_sent_events:
         return
     detail = {
         "delivery_id": item.delivery_id,

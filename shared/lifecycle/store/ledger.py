@@ -11,6 +11,12 @@ Status machine::
   accepted a message but before ``sent`` was recorded leaves the item in ``sending``; when the
   lease expires the next attempt marks it ``failed(outcome_unknown)`` instead of sending again.
 
+Write units of a sent message (items under 1 KB; README "Cost per message"): the planner's
+put (1 on the table, 1 per index: ``due``, ``by-customer``, ``by-campaign``), the dispatcher's
+removal from ``due`` (1 + 1), the claim (1) and ``sent`` (1): 8. The indexes project only
+attributes written once by the put, so no later write (claim, final state, feedback) rewrites
+an index entry; :func:`by_customer` and :func:`by_campaign` read the items behind the keys.
+
 SES feedback (:func:`apply_feedback`) moves an e-mail the provider accepted forward, never
 back::
 
@@ -29,7 +35,7 @@ back::
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,14 +215,35 @@ def redact(item: DeliveryModel) -> bool:
     return True
 
 
+BATCH_GET = 100  # DynamoDB's BatchGetItem limit
+
+
+def _items(entries: Iterable[DeliveryModel]) -> Iterator[DeliveryModel]:
+    """The whole items behind index entries, in the index's order, 100 keys per BatchGetItem
+    (an item that expired between the Query and the read is left out)."""
+    chunk: list[str] = []
+    for entry in entries:
+        chunk.append(entry.delivery_id)
+        if len(chunk) == BATCH_GET:
+            yield from _batch(chunk)
+            chunk = []
+    if chunk:
+        yield from _batch(chunk)
+
+
+def _batch(ids: list[str]) -> Iterator[DeliveryModel]:
+    found = {item.delivery_id: item for item in DeliveryModel.batch_get(ids)}
+    return (found[item_id] for item_id in ids if item_id in found)
+
+
 def by_campaign(campaign_id: str) -> Iterator[DeliveryModel]:
-    """Every ledger item of a campaign (a Query on ``by-campaign``)."""
-    return iter(DeliveryModel.by_campaign.query(campaign_id))
+    """Every ledger item of a campaign (a Query on ``by-campaign``, then the items)."""
+    return _items(DeliveryModel.by_campaign.query(campaign_id))
 
 
 def by_customer(customer_id: str) -> Iterator[DeliveryModel]:
-    """Every ledger item of a customer (a Query on ``by-customer``)."""
-    return iter(DeliveryModel.by_customer.query(customer_id))
+    """Every ledger item of a customer (a Query on ``by-customer``, then the items)."""
+    return _items(DeliveryModel.by_customer.query(customer_id))
 
 
 def get(item_id: str) -> DeliveryModel | None:
@@ -344,6 +371,30 @@ def release(item: DeliveryModel, now: datetime, error: str) -> None:
         reason="retry",
         expected=SENDING,
     )
+
+
+# ---------------------------------------------------------------- messaging policy
+
+
+def mark_skipped_for(item: DeliveryModel, now: datetime, reason: str, detail: str) -> None:
+    """sending -> skipped(reason) with ``detail`` in the history entry (the messaging
+    policy: ``outranked`` names the campaign that took the customer's slot that day)."""
+    entry = HistoryEntry(at=utc_iso(now), status=SKIPPED, reason=reason, detail=detail)
+    try:
+        item.update(
+            actions=[
+                DeliveryModel.status.set(SKIPPED),
+                DeliveryModel.reason.set(reason),
+                DeliveryModel.updated_at.set(utc_iso(now)),
+                DeliveryModel.lease_until.remove(),
+                DeliveryModel.history.set(DeliveryModel.history.append([entry])),
+            ],
+            condition=DeliveryModel.status == SENDING,
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise LedgerConflictError(item.delivery_id) from None
+        raise
 
 
 # ---------------------------------------------------------------- SES feedback

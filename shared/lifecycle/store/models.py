@@ -40,12 +40,16 @@ class ConsentAttribute(MapAttribute[str, Any]):
     sms = BooleanAttribute(default=False)
 
 
+# The customer indexes project keys only: a planner reads the ids under one key and fetches
+# the customers behind them (BatchGetItem, lifecycle.store.customers), so a customer write
+# that moves no index key (scores, consent, names, an import of the same birthday/country)
+# writes no index at all, and one that moves a key writes a few bytes there, never the item.
 class BirthdayIndex(GlobalSecondaryIndex["CustomerModel"]):
     """Sparse index: only customers with a birthday carry ``birthday_md`` ("MM-DD")."""
 
     class Meta:
         index_name = "by-birthday"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     birthday_md = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
@@ -56,7 +60,7 @@ class CountryIndex(GlobalSecondaryIndex["CustomerModel"]):
 
     class Meta:
         index_name = "by-country"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     country_shard = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
@@ -67,7 +71,7 @@ class LastActiveIndex(GlobalSecondaryIndex["CustomerModel"]):
 
     class Meta:
         index_name = "by-last-active"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     last_active_day = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
@@ -165,12 +169,17 @@ class DueIndex(GlobalSecondaryIndex["DeliveryModel"]):
     deliver_at = UnicodeAttribute(range_key=True)
 
 
+# The ledger's indexes project only attributes no update changes after the planner's put
+# (keys, and what the planner writes once), so claim, finish and feedback writes touch no
+# index: each item costs one index write per index, when it is created (and the sparse
+# ``due`` index one more when the dispatcher removes it). Readers that need the item's
+# state read the items behind the keys (lifecycle.store.ledger.by_customer/by_campaign).
 class DeliveriesByCustomerIndex(GlobalSecondaryIndex["DeliveryModel"]):
     """Every delivery of a customer: "why did / didn't this customer get X"."""
 
     class Meta:
         index_name = "by-customer"
-        projection = AllProjection()
+        projection = IncludeProjection(["campaign_id", "occasion", "occurrence", "channel", "test"])
 
     customer_id = UnicodeAttribute(hash_key=True)
     deliver_at = UnicodeAttribute(range_key=True)
@@ -181,7 +190,7 @@ class DeliveriesByCampaignIndex(GlobalSecondaryIndex["DeliveryModel"]):
 
     class Meta:
         index_name = "by-campaign"
-        projection = IncludeProjection(["status", "reason", "channel", "customer_id", "test"])
+        projection = KeysOnlyProjection()
 
     campaign_id = UnicodeAttribute(hash_key=True)
     deliver_at = UnicodeAttribute(range_key=True)
@@ -191,6 +200,7 @@ class HistoryEntry(MapAttribute[str, Any]):
     at = UnicodeAttribute()
     status = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)  # e.g. the campaign that outranked this one
 
 
 class DeliveryModel(Model):

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from lifecycle.core.clock import utc_iso
 from lifecycle.rules.policy import KEEP_DAYS, Policy, PolicyError, parse_policy, prune
 from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import MessagingPolicyModel, SendBudgetModel
+from lifecycle.store.models import DeliveryModel, MessagingPolicyModel, SendBudgetModel
 
 POLICY_ID = "account"
 CACHE_SECONDS = 60
@@ -160,3 +160,20 @@ def count_out(customer_id: str, day: date, occurrence_id: str, now: datetime) ->
         counted[day.isoformat()] = [i for i in today if i != occurrence_id]
         if write_budget(budget, counted, day, now):
             return
+
+
+def planned_between(customer_id: str, start: datetime, end: datetime) -> list[DeliveryModel]:
+    """The customer's ledger items due in ``[start, end)``: their ids from the ``by-customer``
+    index (which projects no status), each item then read consistently (a GetItem each: a
+    customer has a handful of messages a day)."""
+    condition = DeliveryModel.deliver_at.between(utc_iso(start), utc_iso(end - _ONE_SECOND))
+    found = []
+    for entry in DeliveryModel.by_customer.query(customer_id, condition):
+        try:
+            found.append(DeliveryModel.get(entry.delivery_id, consistent_read=True))
+        except DoesNotExist:
+            continue  # expired (TTL) since the index was read
+    return found
+
+
+_ONE_SECOND = timedelta(seconds=1)
