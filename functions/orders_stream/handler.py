@@ -1,4 +1,5 @@
-"""Orders stream: an order that becomes delivered starts replenishment reminders and surveys."""
+"""Orders stream: an order that becomes delivered starts replenishment reminders and surveys;
+a placed or delivered order is the customer's activity (inactivity reminders)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
 from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
+from lifecycle.occasions.inactivity import record_order_activity
 from lifecycle.pipeline.planner import plan_order_change, plan_settings
 from lifecycle.store.orders import from_stream_image
 
@@ -28,17 +30,14 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> dict[str, Any]:
     images = record.raw_event.get("dynamodb", {})
     settings = get_settings()
-    report = plan_order_change(
-        from_stream_image(images.get("OldImage")),
-        from_stream_image(images.get("NewImage")),
-        get_clock().now(),
-        signing_keys(settings),
-        plan_settings(settings),
-    )
+    old, new = from_stream_image(images.get("OldImage")), from_stream_image(images.get("NewImage"))
+    now = get_clock().now()
+    activity = record_order_activity(old, new, now)
+    report = plan_order_change(old, new, now, signing_keys(settings), plan_settings(settings))
     metrics.add_metric(
         name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
     )
-    return report.as_dict()
+    return {**report.as_dict(), "activity": activity}
 
 
 @logger.inject_lambda_context(log_event=False)
