@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOURCES := shared functions emulator tests scripts
 
-.PHONY: venv demo test lint typecheck template pytest format clean
+.PHONY: venv demo test lint typecheck template pytest format clean browser
 
 venv: $(STAMP)
 
@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; Playwright's own
+# browser download cannot work here. Installs chromium and CJK fonts when the browser is missing
+# (as root, else with sudo); the tests fail, not skip, without it.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
 
 demo: $(STAMP)
 	$(BIN)/python -m emulator demo --out out/demo
@@ -30,6 +42,8 @@ typecheck: $(STAMP)
 
 template: $(STAMP)
 	$(BIN)/python scripts/validate_template.py template.yaml
+
+pytest: browser
 
 # pytest exits 5 when it collects no test: that is a failure here, not a pass.
 pytest: $(STAMP)

@@ -6,6 +6,7 @@ import importlib.util
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_given_an_unknown_catalog_when_translations_asked_then_value_error():
 
 
 # ------------------------------------------------------------------------ rendering
-SURVEY = {
+SURVEY: dict[str, Any] = {
     "action": "tok.sig",
     "kind": "nps",
     "scores": list(range(11)),
