@@ -15,7 +15,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,41 @@ def feedback_report(ledger: Iterable[dict[str, Any]]) -> dict[str, dict[str, int
     return dict(sorted(counts.items()))
 
 
+CONVERSION_FIELDS = (
+    "recipients",
+    "holdout",
+    "recipient_conversions",
+    "holdout_conversions",
+    "lift",
+    "lift_ci95",
+    "open_windows",
+)
+
+
+def conversions_report(ledger: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Per campaign that sent or held back a message: the conversions feature's figures at
+    the end of the period (recipients, holdout, their conversions, the lift and its 95%
+    interval, occurrences whose attribution window is still open)."""
+    from lifecycle.campaigns.repository import get_stored
+    from lifecycle.features.conversions import campaign_conversions
+
+    campaigns = sorted(
+        {
+            item["campaign_id"]["S"]
+            for item in ledger
+            if not item.get("test", {}).get("BOOL")
+            and (item["status"]["S"] in ACCEPTED or item.get("reason", {}).get("S") == "holdout")
+        }
+    )
+    report: dict[str, Any] = {}
+    for campaign_id in campaigns:
+        stored = get_stored(campaign_id)
+        days = stored.campaign.attribution_days if stored is not None else 7
+        figures = campaign_conversions(campaign_id, days, now)
+        report[campaign_id] = {name: figures[name] for name in CONVERSION_FIELDS}
+    return report
+
+
 def survey_report(ledger: list[dict[str, Any]]) -> dict[str, Any]:
     """Per survey campaign: customers sent a survey, and the survey feature's figures."""
     from lifecycle.features.surveys import survey_stats
@@ -123,6 +158,7 @@ def build_report(
     chaos: dict[str, Any] | None = None,
     feedback: dict[str, dict[str, int]] | None = None,
     cost: dict[str, Any] | None = None,
+    conversions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of a run.
 
@@ -131,6 +167,7 @@ def build_report(
     (:func:`emulator.integrity.integrity`), ``redelivery`` (what AWS's retries had to do)
     and ``chaos`` (the faults injected; only with ``--chaos``) are added as given, as is
     ``feedback`` (:func:`feedback_report`: what SES's events made of the e-mail) and
+    ``conversions`` (:func:`conversions_report`) and
     ``cost`` (:meth:`emulator.cost.CostMeter.report`: what the run's handlers consumed, per
     message and per function, and its price).
     """
@@ -147,6 +184,7 @@ def build_report(
         "by_campaign": campaigns,
         "surveys": surveys,
         "feedback": feedback if feedback is not None else {},
+        "conversions": conversions if conversions is not None else {},
         "inputs": {
             "survey_answers_accepted": responses_accepted,
             "timeline_events_outside_period": outside_period,

@@ -39,6 +39,7 @@ from emulator.readback import received, sent_messages
 from emulator.report import (
     build_report,
     by_campaign,
+    conversions_report,
     feedback_report,
     survey_report,
     write_jsonl,
@@ -143,6 +144,7 @@ def simulated(
         campaigns = by_campaign(ledger)
         surveys = survey_report(ledger)
         feedback = feedback_report(ledger)
+        conversions = conversions_report(ledger, end)
         log_text = simulation.log.getvalue()
         names = {physical: logical for logical, physical in simulation.deployment.physical.items()}
         cost = meter.report(len(messages), names, days=config.days)
@@ -162,6 +164,7 @@ def simulated(
             chaos=simulation.chaos_report(),
             feedback=feedback,
             cost=cost,
+            conversions=conversions,
         )
         write_outputs(config.out, messages, report, log_text)
         simulation.clock.set(end)

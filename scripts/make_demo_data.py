@@ -357,6 +357,7 @@ def campaigns() -> list[dict[str, object]]:
             "campaign_id": "bday-2027",
             "name": "Birthday 20% off",
             "status": "active",
+            "holdout_percent": 20,  # measured: conversions of recipients vs the holdout
             **base,
             "send_at_local": "09:00",
             "default_timezone": "UTC",
@@ -629,6 +630,8 @@ def more_campaigns() -> list[dict[str, object]]:
             "campaign_id": "coffee-restock",
             "name": "Coffee restock reminder",
             "status": "active",
+            "holdout_percent": 20,
+            "attribution_days": 14,
             "occasion": {
                 "type": "replenishment",
                 "days_after_purchase": 21,
