@@ -16,6 +16,7 @@ from lifecycle.core.settings import get_settings
 from lifecycle.features.erasure import ErasureReport, erase_customer
 from lifecycle.features.importer import import_customers, split_lines, split_text
 from lifecycle.features.insights import customer_history
+from lifecycle.features.preferences import consent_history
 from lifecycle.rules.records import CUSTOMER_ID_RE
 
 router = Router()
@@ -84,7 +85,8 @@ def bulk_import(
     summary="Why a customer did or did not get a message",
     description=(
         "Every ledger entry of the customer with its status history. With `campaign_id` "
-        "and nothing planned for it, `not_planned_because` lists the reasons (evaluated now)."
+        "and nothing planned for it, `not_planned_because` lists the reasons (evaluated now). "
+        "`consent_events`: every recorded consent change (what, when, how)."
     ),
     operation_id="getCustomerHistory",
     tags=TAGS,
@@ -96,7 +98,9 @@ def history(
 ) -> CustomerHistory:
     _check_id(customer_id)
     require_customer(customer_id)
-    return CustomerHistory.model_validate(customer_history(customer_id, campaign_id))
+    history = customer_history(customer_id, campaign_id)
+    history["consent_events"] = consent_history(customer_id)
+    return CustomerHistory.model_validate(history)
 
 
 @router.delete(

@@ -325,9 +325,38 @@ class DeliveryHistory(BaseModel):
     history: list[HistoryEntry]
 
 
+class ConsentChange(BaseModel):
+    channel: str
+    action: str = Field(
+        description=(
+            "unsubscribed (from everything on the channel), resubscribed, topic_off, topic_on, "
+            "consent_given, consent_withdrawn, suppressed_bounce, suppressed_complaint"
+        )
+    )
+    topic: str | None = None
+
+
+class ConsentEventOut(BaseModel):
+    event_id: str
+    at: str
+    via: str = Field(
+        description=(
+            "How: one_click (List-Unsubscribe), page (preference centre), undo, import, api, "
+            "sms_stop, complaint, bounce"
+        )
+    )
+    changes: list[ConsentChange]
+    campaign_id: str | None = Field(default=None, description="The message whose link was used.")
+    undoes: str | None = Field(default=None, description="The event_id this change undid.")
+
+
 class CustomerHistory(BaseModel):
     customer_id: str
     deliveries: list[DeliveryHistory]
+    consent_events: list[ConsentEventOut] = Field(
+        default_factory=list,
+        description="Every recorded change of the customer's consent, oldest first.",
+    )
     not_planned_because: list[str] | None = Field(
         default=None,
         description="With `campaign_id` and nothing planned: why (evaluated now).",

@@ -50,6 +50,9 @@ CODE_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,10}\Z")
 # A topic is what a customer can switch off in the preference centre: a short id.
 TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 Category = Literal["marketing", "service"]
+LOCALE_TAG_RE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,2}\Z")
+MAX_TOPIC_NAMES = 20
+MAX_TOPIC_NAME_CHARS = 80
 CATEGORIES: tuple[Category, ...] = ("marketing", "service")
 
 
@@ -132,6 +135,9 @@ class Campaign(BaseModel):
     category: Category = "marketing"
     # Defaults to the occasion type (filled in before validation, so it is stored).
     topic: str
+    # The topic's name in the preference centre per locale (custom topics; occasion-type
+    # topics have built-in names): {"en": "Newsletter", "de": "Newsletter"}.
+    topic_names: dict[str, str] | None = None
     # A deterministic share of the eligible audience held back (skipped ``holdout``) to
     # measure what the campaign earns: conversions within ``attribution_days`` of sending.
     holdout_percent: StrictFloat = Field(default=0, ge=0, le=50)
@@ -152,6 +158,21 @@ class Campaign(BaseModel):
     def _topic(cls, value: str) -> str:
         if not TOPIC_RE.match(value):
             raise ValueError("must be 1-40 characters a-z 0-9 _ - starting with a letter or digit")
+        return value
+
+    @field_validator("topic_names")
+    @classmethod
+    def _topic_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if len(value) > MAX_TOPIC_NAMES:
+            raise ValueError(f"at most {MAX_TOPIC_NAMES} locales")
+        for locale, name in value.items():
+            if not LOCALE_TAG_RE.match(locale):
+                raise ValueError(f"{locale[:20]!r} is not a locale tag such as en or zh-CN")
+            if not name.strip() or len(name) > MAX_TOPIC_NAME_CHARS:
+                raise ValueError(f"{locale}: a name of 1-{MAX_TOPIC_NAME_CHARS} characters")
+            check_no_control(name, C0_C1_CONTROL_RE)
         return value
 
     @property
@@ -269,6 +290,7 @@ def sample_context(campaign: Campaign) -> dict[str, Any]:
         "campaign": {"id": campaign.campaign_id, "name": campaign.name},
         "occasion": {"type": campaign.occasion.type, "date": SAMPLE_DATE, **sample.occasion},
         "unsubscribe_url": "https://example.invalid/u/sample",
+        "preferences_url": "https://example.invalid/p/sample",
         **sample.variables,
     }
     if campaign.offer:

@@ -1,4 +1,4 @@
-"""HMAC-signed tokens for one-click unsubscribe (RFC 8058) and survey links.
+"""HMAC-signed tokens for one-click unsubscribe (RFC 8058), preference centre and survey links.
 
 Format: ``base64url(json payload) "." base64url(HMAC-SHA256(key, purpose ":" payload))``.
 The payload holds ids only (no PII): customer id, channel, campaign id, expiry and ``kid``,
@@ -77,9 +77,21 @@ def current_key(keys: Keys) -> bytes:
 
 @dataclass(frozen=True)
 class UnsubscribeClaim:
+    """A one-click link: ``topic`` names what the message was about (a marketing message);
+    None (links issued before topics, service messages) means the whole channel."""
+
     customer_id: str
     channel: str
     campaign_id: str
+    expires_at: int
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class PreferencesClaim:
+    """A preference centre link: it opens one customer's settings, nothing else."""
+
+    customer_id: str
     expires_at: int
 
 
@@ -139,9 +151,18 @@ def verify(key: Keys, purpose: str, token: str, now: datetime) -> dict[str, Any]
 
 
 def sign_unsubscribe(
-    key: Keys, *, customer_id: str, channel: str, campaign_id: str, now: datetime, ttl_days: int
+    key: Keys,
+    *,
+    customer_id: str,
+    channel: str,
+    campaign_id: str,
+    now: datetime,
+    ttl_days: int,
+    topic: str | None = None,
 ) -> str:
     body = {"c": customer_id, "ch": channel, "k": campaign_id}
+    if topic:
+        body["t"] = topic
     return sign(key, "unsub", body, now, ttl_days)
 
 
@@ -154,6 +175,30 @@ def verify_unsubscribe(key: Keys, token: str, now: datetime) -> UnsubscribeClaim
             channel=str(body["ch"]),
             campaign_id=str(body["k"]),
             expires_at=int(body["e"]),
+            topic=_optional_text(body.get("t")),
         )
     except (KeyError, TypeError, ValueError):
         raise TokenError("malformed", "token payload is malformed") from None
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError("not text")
+    return value
+
+
+def sign_preferences(key: Keys, *, customer_id: str, now: datetime, ttl_days: int) -> str:
+    """A preference centre link of one customer (purpose ``prefs``: an unsubscribe or survey
+    token is never accepted as one, nor the other way round)."""
+    return sign(key, "prefs", {"c": customer_id}, now, ttl_days)
+
+
+def verify_preferences(key: Keys, token: str, now: datetime) -> PreferencesClaim:
+    """Check signature and expiry; raise :class:`TokenError` (malformed/forged/expired)."""
+    body = verify(key, "prefs", token, now)
+    customer = body.get("c")
+    if not isinstance(customer, str) or not customer:
+        raise TokenError("malformed", "token names no customer")
+    return PreferencesClaim(customer_id=customer, expires_at=int(body["e"]))

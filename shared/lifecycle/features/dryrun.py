@@ -164,7 +164,10 @@ def estimate(campaign: Campaign, now: datetime) -> dict[str, Any]:
             campaign.campaign_id, customer["customer_id"], campaign.holdout_percent
         )
         for channel in campaign.channels:
-            if consent_block(customer, channel) is None:
+            blocked = consent_block(
+                customer, channel, campaign.topic, marketing=campaign.is_marketing
+            )
+            if blocked is None:
                 (held_out if holdout else reachable)[channel] += 1
     return {
         "customers": total,

@@ -6,11 +6,13 @@ What stays is what keeps the person suppressed and the books consistent:
   every channel marked unsubscribed, so a later import of the same id sends nothing;
 * ledger items keep ids, statuses and reasons (no PII by design) but lose their occasion
   context; queued ones are skipped with reason ``erased``;
-* survey responses keep their score (aggregates stay right) but lose comment and order id.
+* survey responses keep their score (aggregates stay right) but lose comment and order id;
+* the consent trail (every recorded consent change) is deleted: the tombstone itself keeps
+  the person unsubscribed.
 
 What keeps it erased: imports never write over a tombstone (the line is rejected with reason
 ``erased``, see :mod:`lifecycle.features.importer`), and the customer's survey and
-unsubscribe links answer 410 and store nothing (:mod:`lifecycle.features.surveys`,
+unsubscribe and preference links answer 410 and store nothing (:mod:`lifecycle.features.surveys`,
 :mod:`lifecycle.features.unsubscribe`).
 """
 
@@ -21,6 +23,7 @@ from datetime import datetime
 
 from lifecycle.messages.channels import CHANNELS
 from lifecycle.store import ledger
+from lifecycle.store.consent import delete_events
 from lifecycle.store.customers import write_tombstone
 from lifecycle.store.dates import delete_dates
 from lifecycle.store.responses import redact_customer_responses
@@ -35,6 +38,7 @@ class ErasureReport:
     deliveries_cancelled: int
     responses_redacted: int
     dates_removed: int = 0
+    consent_events_removed: int = 0
 
 
 def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
@@ -53,4 +57,5 @@ def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
         if ledger.redact(full):
             redacted += 1
     responses = redact_customer_responses(customer_id)
-    return ErasureReport(found, redacted, cancelled, responses, delete_dates(customer_id))
+    dates = delete_dates(customer_id)
+    return ErasureReport(found, redacted, cancelled, responses, dates, delete_events(customer_id))

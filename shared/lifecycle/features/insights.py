@@ -135,7 +135,7 @@ def explain_absence(customer_id: str, campaign_id: str) -> list[str]:
     if not audience.evaluate(campaign.audience, audience_view(customer, get_clock().now())):
         reasons.append("not_in_audience")
     for channel in campaign.channels:
-        blocked = consent_block(customer, channel)
+        blocked = consent_block(customer, channel, campaign.topic, marketing=campaign.is_marketing)
         if blocked:
             reasons.append(f"{blocked}:{channel}")
     if in_holdout(campaign.campaign_id, customer_id, campaign.holdout_percent):

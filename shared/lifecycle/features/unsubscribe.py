@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, TokenError, UnsubscribeClaim, verify_unsubscribe
 from lifecycle.messages.channels import CHANNELS
 from lifecycle.pages import Page, PageLocale, link_error, negotiate, render_page
+from lifecycle.rules.consent import one_click
 from lifecycle.rules.records import is_erased
-from lifecycle.store.customers import get_customer, record_unsubscribe
+from lifecycle.store.consent import ONE_CLICK
+from lifecycle.store.customers import ConsentSaved, get_customer, save_consent
 
 STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
 ERASED_STATUS = 410  # the customer's data was erased: the link is gone for good
@@ -51,6 +54,20 @@ def _verified(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
     return claim
 
 
+def record_one_click(claim: UnsubscribeClaim, now: datetime) -> ConsentSaved | None:
+    """Unsubscribe from the message's topic on its channel (a link without a topic: from
+    everything on the channel) and record it (via ``one_click``); None for an unknown or
+    erased customer. Idempotent: a repeated POST changes and records nothing."""
+    at = utc_iso(now)
+    return save_consent(
+        claim.customer_id,
+        lambda state: one_click(state, claim.channel, claim.topic, at),
+        ONE_CLICK,
+        now,
+        campaign_id=claim.campaign_id,
+    )
+
+
 def confirmation_page(
     token: str, key: Keys, now: datetime, accept_language: str | None = None
 ) -> Page:
@@ -66,7 +83,8 @@ def confirmation_page(
 
 
 def unsubscribe(token: str, key: Keys, now: datetime, accept_language: str | None = None) -> Page:
-    """POST (one-click or the confirmation form): withdraw consent for the token's channel."""
+    """POST (one-click or the confirmation form): unsubscribe from the token's topic on its
+    channel, or from the whole channel when the token names no topic."""
     try:
         claim = _verified(key, token, now)
     except TokenError as exc:
@@ -76,13 +94,14 @@ def unsubscribe(token: str, key: Keys, now: datetime, accept_language: str | Non
     if is_erased(customer):
         logger.info("unsubscribe link of an erased customer", customer_id=claim.customer_id)
         return _erased_page(accept_language)
-    found = record_unsubscribe(claim.customer_id, claim.channel, now)
+    saved = record_one_click(claim, now)
     logger.info(
         "unsubscribed",
         customer_id=claim.customer_id,
         channel=claim.channel,
         campaign_id=claim.campaign_id,
-        known_customer=found,
+        topic=claim.topic,
+        known_customer=saved is not None,
     )
     # Same answer whether or not the customer still exists: reveals nothing.
     return _done_markup(claim.channel, _locale(customer, accept_language))

@@ -2,6 +2,12 @@
 
 One composition serves the sender, the dry run, previews and test sends, so what a marketer
 previews is what a customer gets.
+
+Links: ``unsubscribe_url`` is the RFC 8058 one-click link (``List-Unsubscribe``); for a
+marketing message it names the campaign's topic, so one click switches off that topic on that
+channel. ``preferences_url`` opens the customer's preference centre. Every marketing e-mail
+gets a footer with the preference link, the company name and the postal address (the channel
+adds it: marketers cannot forget it).
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from lifecycle.campaigns.model import Campaign, offer_context, sample_context
 from lifecycle.core.settings import Settings
-from lifecycle.core.tokens import Keys, sign_unsubscribe
+from lifecycle.core.tokens import Keys, sign_preferences, sign_unsubscribe
 from lifecycle.messages.channels import channel_for
 from lifecycle.messages.channels.base import Message, Rendered
+from lifecycle.messages.channels.email import FOOTER_KEY
 from lifecycle.occasions.registry import occasion_for
 from lifecycle.store.ledger import Delivery
 
@@ -30,6 +37,7 @@ def unsubscribe_url(
     campaign_id: str,
     now: datetime,
     ttl_days: int | None = None,
+    topic: str | None = None,
 ) -> str:
     token = sign_unsubscribe(
         key,
@@ -38,8 +46,33 @@ def unsubscribe_url(
         campaign_id=campaign_id,
         now=now,
         ttl_days=settings.unsubscribe_token_ttl_days if ttl_days is None else ttl_days,
+        topic=topic,
     )
     return f"{settings.public_base_url}/u/{token}"
+
+
+def preferences_url(
+    settings: Settings, key: Keys, *, customer_id: str, now: datetime, ttl_days: int | None = None
+) -> str:
+    """The customer's preference centre link (valid ``PREFERENCES_TOKEN_TTL_DAYS``)."""
+    token = sign_preferences(
+        key,
+        customer_id=customer_id,
+        now=now,
+        ttl_days=settings.preferences_token_ttl_days if ttl_days is None else ttl_days,
+    )
+    return f"{settings.public_base_url}/p/{token}"
+
+
+def marketing_footer(campaign: Campaign, settings: Settings, preferences: str) -> dict[str, str]:
+    """What the e-mail channel prints under a marketing message (nothing for service)."""
+    if not campaign.is_marketing:
+        return {}
+    return {
+        "preferences_url": preferences,
+        "company_name": settings.company_name,
+        "postal_address": settings.postal_address,
+    }
 
 
 def template_context(
@@ -48,6 +81,7 @@ def template_context(
     customer: dict[str, Any],
     unsubscribe: str,
     extra: dict[str, Any] | None = None,
+    preferences: str = "",
 ) -> dict[str, Any]:
     """The variables a template of ``campaign`` sees for one delivery."""
     context: dict[str, Any] = {
@@ -62,6 +96,7 @@ def template_context(
         "campaign": {"id": campaign.campaign_id, "name": campaign.name},
         "occasion": dict(item.context or {"type": item.occasion}),
         "unsubscribe_url": unsubscribe,
+        "preferences_url": preferences,
     }
     if campaign.offer:
         until = item.offer_valid_until or item.local_send_time[:10]
@@ -101,8 +136,11 @@ def compose(
         channel=item.channel,
         campaign_id=campaign.campaign_id,
         now=now,
+        topic=campaign.topic if campaign.is_marketing else None,
     )
-    context = template_context(item, campaign, customer, url, extra)
+    prefs = preferences_url(settings, key, customer_id=item.customer_id, now=now)
+    context = template_context(item, campaign, customer, url, extra, prefs)
+    context[FOOTER_KEY] = marketing_footer(campaign, settings, prefs)
     rendered = channel.render(campaign.content_for(item.channel), customer.get("locale"), context)
     name = display_name(customer.get("first_name"), customer.get("last_name"), rendered.locale)
     return Message(
@@ -147,8 +185,13 @@ def render_sample(
             campaign_id=campaign.campaign_id,
             now=now,
             ttl_days=1,
+            topic=campaign.topic if campaign.is_marketing else None,
+        ),
+        preferences_url=preferences_url(
+            settings, key, customer_id=customer["customer_id"], now=now, ttl_days=1
         ),
     )
+    context[FOOTER_KEY] = marketing_footer(campaign, settings, context["preferences_url"])
     return channel_for(channel_name).render(
         campaign.content_for(channel_name), customer.get("locale"), context
     )

@@ -1,15 +1,21 @@
-"""E-mail: raw MIME (text + HTML) with RFC 8058 one-click unsubscribe, sent with SES v2."""
+"""E-mail: raw MIME (text + HTML) with RFC 8058 one-click unsubscribe, sent with SES v2.
+
+A marketing e-mail also carries a footer under the unsubscribe line: a link to the
+preference centre, the company name and the postal address (composition passes them in the
+context under :data:`FOOTER_KEY`; a service message passes none).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from html import escape
 from typing import Any, ClassVar
 
 from lifecycle.messages.channels.base import (
@@ -20,9 +26,33 @@ from lifecycle.messages.channels.base import (
     call_provider,
 )
 from lifecycle.messages.tags import delivery_tags
-from lifecycle.rules.templates import render_email
+from lifecycle.rules.templates import choose_locale, render_email
 
-__all__ = ["EMAIL", "OutgoingEmail", "ProviderError", "build_mime", "send_email"]
+__all__ = [
+    "EMAIL",
+    "FOOTER_KEY",
+    "OutgoingEmail",
+    "ProviderError",
+    "build_mime",
+    "send_email",
+    "with_marketing_footer",
+]
+
+# Context key of the marketing footer: {preferences_url, company_name, postal_address}.
+FOOTER_KEY = "marketing_footer"
+PREFERENCES_LABEL = {
+    "en": "Manage your preferences",
+    "de": "Einstellungen verwalten",
+    "fr": "Gérer vos préférences",
+    "es": "Gestionar tus preferencias",
+    "it": "Gestisci le tue preferenze",
+    "pt": "Gerir as suas preferências",
+    "nl": "Je voorkeuren beheren",
+    "pl": "Zarządzaj preferencjami",
+    "zh-CN": "管理您的偏好设置",
+    "ja": "配信設定の変更",
+    "ko": "수신 설정 관리",
+}
 
 # SES errors that will not succeed on retry: the message is marked failed, never resent.
 PERMANENT_ERRORS = frozenset(
@@ -120,6 +150,35 @@ def _tag(value: str) -> str:
     ]
 
 
+def with_marketing_footer(rendered: Rendered, footer: Mapping[str, str]) -> Rendered:
+    """``rendered`` with the preference link, company name and postal address appended to
+    its text and HTML (after the unsubscribe line)."""
+    url = footer.get("preferences_url", "")
+    label = PREFERENCES_LABEL[choose_locale(list(PREFERENCES_LABEL), rendered.locale)]
+    sender = [line for line in (footer.get("company_name"), footer.get("postal_address")) if line]
+    text = rendered.text.rstrip("\n") + f"\n{label}: {url}\n"
+    if sender:
+        text += " · ".join(header_text(line) for line in sender) + "\n"
+    html = rendered.html
+    if html:
+        block = (
+            f'<p style="font-size:12px;color:#666">{escape(label)}: '
+            f'<a href="{escape(url)}">{escape(url)}</a></p>'
+        )
+        if sender:
+            block += (
+                '<p style="font-size:12px;color:#666">'
+                + "<br>".join(escape(line) for line in sender)
+                + "</p>"
+            )
+        if "</body>" in html:
+            head, tail = html.rsplit("</body>", 1)
+            html = f"{head}{block}</body>{tail}"
+        else:
+            html += block
+    return replace(rendered, text=text, html=html)
+
+
 class Email:
     """The e-mail channel: subject, text and HTML; no provider opt-out list (links instead)."""
 
@@ -130,13 +189,15 @@ class Email:
         self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any
     ) -> Rendered:
         mail = render_email(content, locale, context)
-        return Rendered(
+        rendered = Rendered(
             channel=self.name,
             locale=mail.locale,
             subject=mail.subject,
             text=mail.text,
             html=mail.html,
         )
+        footer = context.get(FOOTER_KEY) if isinstance(context, Mapping) else None
+        return with_marketing_footer(rendered, footer) if footer else rendered
 
     def over_limit(self, rendered: Rendered, max_segments: int) -> str | None:
         return None
