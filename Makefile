@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOURCES := shared functions emulator tests scripts
 
-.PHONY: venv demo test lint typecheck template pytest format clean browser
+.PHONY: venv demo serve test lint typecheck template pytest format clean browser
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ $(CHROMIUM):
 
 demo: $(STAMP)
 	$(BIN)/python -m emulator demo --out out/demo
+
+# The demo, then its API, public pages and a local outbox on http://127.0.0.1:8300/ (Ctrl-C).
+serve: $(STAMP)
+	$(BIN)/python -m emulator serve
 
 test: lint typecheck template pytest
 

@@ -1,10 +1,12 @@
-"""Command line of the local runner: ``python -m emulator simulate|demo``."""
+"""Command line of the local runner: ``python -m emulator simulate|dry-run|demo|serve``."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,11 @@ from emulator.runner import InputError, SimulationConfig, SimulationResult, dry_
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_START = date(2027, 2, 15)
 DEMO_DAYS = 45
+DEMO_POLICY = DEMO_DIR / "policy.json"
+POLICY_HELP = (
+    "the messaging policy (JSON: quiet_hours, daily_limit, frequency_cap, priority), stored "
+    "through PUT /policy before the files are imported"
+)
 
 
 def _date(text: str) -> date:
@@ -34,14 +41,21 @@ def _days(text: str) -> int:
     return value
 
 
-def _data_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--customers", type=Path, required=True, help="customers, JSON Lines")
-    command.add_argument("--campaigns", type=Path, required=True, help="campaigns, a JSON list")
+def _data_arguments(command: argparse.ArgumentParser, required: bool = True) -> None:
+    """The inputs of a run (``serve``: all optional, the demo data set when none is given)."""
+    command.add_argument("--customers", type=Path, required=required, help="customers, JSON Lines")
+    command.add_argument("--campaigns", type=Path, required=required, help="campaigns, a JSON list")
     command.add_argument(
-        "--start", type=_date, required=True, help="first day, YYYY-MM-DD (00:00 UTC)"
+        "--start", type=_date, required=required, help="first day, YYYY-MM-DD (00:00 UTC)"
     )
-    command.add_argument("--days", type=_days, required=True, help="number of days to simulate")
-    command.add_argument("--out", type=Path, required=True, help="output directory")
+    command.add_argument("--days", type=_days, required=required, help="number of days to simulate")
+    command.add_argument(
+        "--out",
+        type=Path,
+        required=required,
+        default=None if required else Path("out/serve"),
+        help="output directory",
+    )
     command.add_argument(
         "--redeliver",
         action="store_true",
@@ -60,6 +74,7 @@ def _data_arguments(command: argparse.ArgumentParser) -> None:
         type=Path,
         help="survey answers, JSON Lines {customer_id, campaign_id, score, comment, at}",
     )
+    command.add_argument("--policy", type=Path, help=POLICY_HELP)
 
 
 CHAOS_HELP = (
@@ -81,9 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate the bundled demo data set")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--redeliver", action="store_true")
+    demo.add_argument(
+        "--policy", type=Path, default=DEMO_POLICY, help=f"{POLICY_HELP} (default: {DEMO_POLICY})"
+    )
+    demo.add_argument("--no-policy", action="store_true", help="run the demo without a policy")
     for command in (sim, demo):
         command.add_argument("--chaos", metavar="SPEC", help=CHAOS_HELP)
+    serve = commands.add_parser(
+        "serve",
+        help="simulate (the demo data set when no files are given), then serve the API, the "
+        "public pages and a local outbox on http://HOST:PORT/ until Ctrl-C",
+    )
+    _data_arguments(serve, required=False)
+    serve.add_argument("--port", type=_port, default=8300, help="port (default 8300; 0: any)")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
+    return int(text)
 
 
 def summary(result: SimulationResult, out: Path) -> str:
@@ -170,9 +203,12 @@ def _reliability_lines(report: dict[str, Any]) -> list[str]:
 
 
 def demo_config(
-    out: Path, redeliver: bool = False, chaos: ChaosSpec | None = None
+    out: Path,
+    redeliver: bool = False,
+    chaos: ChaosSpec | None = None,
+    policy: Path | None = DEMO_POLICY,
 ) -> SimulationConfig:
-    """The bundled demo data set's run."""
+    """The bundled demo data set's run (with its messaging policy unless ``policy`` is None)."""
     return SimulationConfig(
         customers=DEMO_DIR / "customers.jsonl",
         campaigns=DEMO_DIR / "campaigns.json",
@@ -184,31 +220,85 @@ def demo_config(
         events=DEMO_DIR / "events.jsonl",
         responses=DEMO_DIR / "responses.jsonl",
         chaos=chaos,
+        policy=policy,
     )
+
+
+def _config(args: argparse.Namespace, chaos: ChaosSpec | None) -> SimulationConfig:
+    """The run the data arguments ask for."""
+    return SimulationConfig(
+        customers=args.customers,
+        campaigns=args.campaigns,
+        start=args.start,
+        days=args.days,
+        out=args.out,
+        redeliver=args.redeliver,
+        orders=args.orders,
+        events=args.events,
+        responses=args.responses,
+        chaos=chaos,
+        policy=args.policy,
+    )
+
+
+def _serve_config(args: argparse.Namespace) -> SimulationConfig | str:
+    """``serve``'s run: the given files, or the demo data set (its --start/--days may change)."""
+    if args.customers is None:
+        if args.campaigns is not None:
+            return "--campaigns needs --customers"
+        demo = demo_config(args.out, args.redeliver, policy=args.policy or DEMO_POLICY)
+        return replace(demo, start=args.start or demo.start, days=args.days or demo.days)
+    if args.campaigns is None or args.start is None or args.days is None:
+        return "--customers needs --campaigns, --start and --days"
+    return _config(args, None)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from emulator.serve import serve
+
+    config = _serve_config(args)
+    if isinstance(config, str):
+        print(f"error: {config}", file=sys.stderr)
+        return 2
+
+    def ready(server: Any, result: SimulationResult) -> None:
+        print(summary(result, config.out))
+        print("Local only: the marketer API accepts unsigned requests here.")
+        print(f"Outbox: {server.url}/_local/outbox")
+        print(f"Serving on {server.url}/", flush=True)
+
+    try:
+        serve(config, args.host, args.port, on_ready=ready)
+    except KeyboardInterrupt:  # Ctrl-C while still simulating
+        print("Stopped.")
+        return 130
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print("Stopped.")
+    # moto's in-memory state is large: without this the interpreter's final garbage
+    # collection keeps the process alive for seconds after Ctrl-C. Nothing is left to save.
+    gc.freeze()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     try:
         chaos = ChaosSpec.parse(args.chaos) if getattr(args, "chaos", None) is not None else None
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "demo":
-        config = demo_config(args.out, args.redeliver, chaos)
+        policy = None if args.no_policy else args.policy
+        config = demo_config(args.out, args.redeliver, chaos, policy)
     else:
-        config = SimulationConfig(
-            customers=args.customers,
-            campaigns=args.campaigns,
-            start=args.start,
-            days=args.days,
-            out=args.out,
-            redeliver=args.redeliver,
-            orders=args.orders,
-            events=args.events,
-            responses=args.responses,
-            chaos=chaos,
-        )
+        config = _config(args, chaos)
     try:
         if args.command == "dry-run":
             outcome = dry_run(config)
