@@ -33,6 +33,7 @@ class SimulationConfig:
     events: Path | None = None
     responses: Path | None = None
     chaos: ChaosSpec | None = None  # faults to inject at the handlers' AWS calls
+    policy: Path | None = None  # the messaging policy, PUT /policy before anything runs
 
 
 def existing(path: Path, what: str) -> Path:

@@ -115,6 +115,13 @@ def survey_post_event(token: str, answer: ResponseLine) -> dict[str, Any]:
     return event
 
 
+def put_policy_event(document: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway REST request ``PUT /policy`` storing ``document`` as the first policy."""
+    event = _sample("campaign_api", "put_policy.json")
+    event["body"] = json.dumps({**document, "version": 0})
+    return event
+
+
 def dry_run_event(start: date, days: int) -> dict[str, Any]:
     """API Gateway REST request of the marketer API's dry run of ``days`` days from ``start``."""
     event = _sample("campaign_api", "dry_run.json")

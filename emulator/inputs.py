@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from emulator.config import existing
+from emulator.config import InputError, existing, read_input
 from lifecycle.core import jsonsafe
 from lifecycle.core.clock import utc_iso
 from lifecycle.features.importer import MAX_LINE_BYTES, Rejection, split_lines
@@ -248,3 +248,25 @@ def read_timeline(
             timeline.append((answer.at, sequence, "response", (number, answer)))
     timeline.sort(key=lambda entry: (entry[0], entry[1]))
     return timeline, rejected
+
+
+def read_policy(path: Path) -> dict[str, Any]:
+    """``--policy``: the messaging policy document, validated as ``PUT /policy`` would.
+
+    Raises :class:`~emulator.config.InputError` naming the file and every bad field.
+    """
+    from lifecycle.occasions.registry import types as occasion_types
+    from lifecycle.rules.policy import PolicyError, parse_policy
+
+    data = read_input(path, "policy")
+    try:
+        raw = jsonsafe.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the policy is not UTF-8 text") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: the policy is not valid JSON ({exc})") from None
+    try:
+        policy = parse_policy(raw, occasion_types())
+    except PolicyError as exc:
+        raise InputError(f"{path}: invalid policy: {exc}") from None
+    return policy.document()

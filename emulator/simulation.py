@@ -49,6 +49,7 @@ from emulator.chaos import Chaos, WorkerCrash
 from emulator.config import InputError, SimulationConfig, read_input
 from emulator.environment import LOCAL_PARAMETERS, REGION, TEMPLATE
 from emulator.events import (
+    put_policy_event,
     s3_event,
     scheduled_event,
     sqs_event,
@@ -56,6 +57,7 @@ from emulator.events import (
     survey_post_event,
     usage_event,
 )
+from emulator.motofast import fast_moto
 from emulator.readback import SurveyLinks
 from emulator.report import PlannerFigures
 
@@ -163,6 +165,7 @@ class Simulation:
     def __init__(self, config: SimulationConfig, environment: dict[str, str] | None = None) -> None:
         self.config = config
         self.environment_overrides = dict(environment or {})
+        self._exit = contextlib.ExitStack()  # what deploy() installs, undone by close()
         self.invocations: Counter[str] = Counter()
         self.planner = PlannerFigures()
         self.redelivery = Redelivery()
@@ -184,6 +187,7 @@ class Simulation:
         boundary = getattr(self, "boundary", None)
         if boundary is not None:
             boundary.uninstall()
+        self._exit.close()
 
     # -- set-up -------------------------------------------------------------------------
     def deploy(self) -> None:
@@ -193,6 +197,7 @@ class Simulation:
         from emulator.queues import SimulatedQueues
         from emulator.template import FakeLambdaContext, LocalDeployment, load_handler
 
+        self._exit.enter_context(fast_moto())
         self.session = boto3.Session(region_name=REGION)
         self.deployment = LocalDeployment.create(
             TEMPLATE, session=self.session, parameters=LOCAL_PARAMETERS
@@ -360,7 +365,21 @@ class Simulation:
         return response
 
     # -- import -------------------------------------------------------------------------
+    def apply_policy(self) -> None:
+        """``--policy``: stored through the real ``PUT /policy`` before the files are imported
+        (campaigns the policy contradicts are then rejected by the import, each with its
+        reason)."""
+        if self.config.policy is None:
+            return
+        from emulator.inputs import read_policy
+
+        document = read_policy(self.config.policy)
+        response = self.invoke("CampaignApiFunction", put_policy_event(document))
+        if response["statusCode"] != 200:
+            raise InputError(f"{self.config.policy}: refused by PUT /policy: {response['body']}")
+
     def import_files(self) -> dict[str, Any]:
+        self.apply_policy()
         customers = read_input(self.config.customers, "customers")
         campaigns = read_input(self.config.campaigns, "campaigns")
         bucket = self.deployment.physical["ImportBucket"]

@@ -138,28 +138,36 @@ def test_given_service_campaign_when_limit_reached_then_it_is_not_counted_or_cap
 def test_given_two_senders_interleaved_when_cap_has_one_slot_then_exactly_one_is_sent(
     setup, monkeypatch
 ):
-    # Given a frequency cap of one message (no daily limit: rank does not decide) and two
-    # messages for the same customer, processed at the same moment by two workers
+    # Given a frequency cap of one message and a worker sending "vip" whose list of the day's
+    # messages was read before "bday" (same priority, first by campaign id) was planned
     given_policy({"frequency_cap": {"max_messages": 1, "per_days": 7}})
-    first = given_item("bday", "birthday", "2027-03-20 10:30")
-    second = given_item("vip", "birthday", "2027-03-20 10:30")
+    first = given_item("vip", "birthday", "2027-03-20 10:30")
     real_count_in = store.count_in
     outcomes: list[str] = []
     interleaving: list[bool] = []
 
     def interleaved(budget: store.Budget, *args: Any) -> bool:
-        # The second worker runs completely between the first one's read and write.
+        # A second worker plans and sends "bday" between the first one's read and write.
         if not interleaving:
             interleaving.append(True)
+            second = given_item("bday", "birthday", "2027-03-20 10:30")
             outcomes.append(process_delivery(second, at("2027-03-20 10:30"), deps()))
         return real_count_in(budget, *args)
 
     monkeypatch.setattr(store, "count_in", interleaved)
     outcomes.append(process_delivery(first, at("2027-03-20 10:30"), deps()))
-    # Then the first worker's write lost the race, it read again and was capped
+    # Then the first worker's conditional write lost, it read again and was capped
     assert outcomes == ["sent", "skipped:frequency_cap"]
     assert sent_count() == 1
-    assert store.get_budget("gold").counted == {"2027-03-20": ["vip#gold#2027-03-20"]}
+    assert store.get_budget("gold").counted == {"2027-03-20": ["bday#gold#2027-03-20"]}
+
+
+def test_given_two_due_together_when_cap_has_one_slot_then_priority_decides_in_any_order(setup):
+    given_policy({"frequency_cap": {"max_messages": 1, "per_days": 7}})
+    vip = given_item("vip", "birthday", "2027-03-20 10:30")
+    bday = given_item("bday", "birthday", "2027-03-20 10:30")
+    assert process_delivery(vip, at("2027-03-20 10:30"), deps()) == "skipped:frequency_cap"
+    assert process_delivery(bday, at("2027-03-20 10:30"), deps()) == ledger.SENT
 
 
 def test_given_redelivered_and_retried_message_when_sent_then_counted_once(setup, monkeypatch):

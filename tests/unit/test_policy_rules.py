@@ -246,3 +246,13 @@ def test_given_rolling_window_when_full_then_frequency_cap_and_when_old_day_leav
 def test_given_service_only_policy_when_no_caps_then_every_message_is_free():
     no_caps = parse_policy({"priority": ["birthday"]}, TYPES)
     assert not no_caps.caps
+
+
+def test_given_one_slot_left_in_the_cap_when_two_planned_that_day_then_the_better_one_gets_it():
+    cap_only = parse_policy(
+        {"frequency_cap": {"max_messages": 2, "per_days": 7}, "priority": ["birthday"]}, TYPES
+    )
+    counted = {"2027-03-18": ["old#gold#1"]}
+    planned = [RESTOCK, VIP]
+    assert cap_verdict(cap_only, RESTOCK, DAY, counted, planned).reason == FREQUENCY_CAP
+    assert cap_verdict(cap_only, VIP, DAY, counted, planned).reserve

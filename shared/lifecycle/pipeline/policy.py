@@ -115,7 +115,7 @@ def caps(item: Delivery, campaign: Campaign, now: datetime) -> CapOutcome:
         return CapOutcome()
     day = local_day(item)
     me = contender(item)
-    planned = planned_contenders(item, day) if policy.daily_limit is not None else []
+    planned = planned_contenders(item, day)
     for _ in range(BUDGET_ATTEMPTS):
         budget = store.get_budget(item.customer_id)
         verdict = cap_verdict(policy, me, day, budget.counted, planned)

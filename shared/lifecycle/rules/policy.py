@@ -18,9 +18,10 @@ Rules (reason codes ``quiet_hours``, ``outranked``, ``frequency_cap``):
 * **Caps** count marketing messages only (``category: marketing``), on all channels; one
   campaign occurrence sent on e-mail and SMS counts once. A message is counted from the
   moment the sender reserves it (the reservation is released if the provider refuses it).
-* **frequency_cap** is checked first: when ``max_messages`` are already counted on the
-  customer's local day of sending and the ``per_days - 1`` local days before it, the message
-  is skipped ``frequency_cap``.
+* **frequency_cap** is checked first: the slots ``max_messages`` leaves free in the rolling
+  window (the customer's local day of sending and the ``per_days - 1`` local days before it)
+  go to that day's planned marketing messages in priority order; a message that gets none is
+  skipped ``frequency_cap``.
 * **daily_limit**: of the marketing messages planned for one customer on one local day, the
   ``daily_limit`` highest in ``priority`` (occasion types; unlisted types rank after every
   listed one), then by campaign id, are sent; the others are skipped ``outranked`` naming
@@ -316,24 +317,29 @@ def cap_verdict(
     ``counted``: local day (ISO) -> occurrence ids already counted (reserved or sent), in the
     order they were counted. ``planned``: every marketing message planned for the customer on
     ``day`` that may still go out (queued, being sent, or sent), ``me`` included or not.
+
+    The free slots (what the frequency cap leaves in its window, what the daily limit leaves
+    today) go to the day's planned messages in :func:`rank` order, so the outcome does not
+    depend on which sender comes first.
     """
     today = list(counted.get(day.isoformat(), ()))
     if me.occurrence_id in today:
         return CapVerdict()  # counted already (a retry or the occurrence's other channel)
+    rivals = {c.occurrence_id: c for c in planned if c.occurrence_id not in today}
+    rivals[me.occurrence_id] = me
+    ranked = sorted(rivals.values(), key=lambda c: rank(c, policy.priority))
+    place = ranked.index(me)
     cap = policy.frequency_cap
     if cap is not None:
         used = sum(len(counted.get(d.isoformat(), ())) for d in window_days(day, cap.per_days))
-        if used >= cap.max_messages:
+        if place >= cap.max_messages - used:
             return CapVerdict(reason=FREQUENCY_CAP)
     limit = policy.daily_limit
     if limit is not None:
-        if len(today) >= limit:
+        room = limit - len(today)
+        if room <= 0:
             return CapVerdict(reason=OUTRANKED, winner=campaign_of(today[0]))
-        rivals = {c.occurrence_id: c for c in planned if c.occurrence_id not in today}
-        rivals[me.occurrence_id] = me
-        ranked = sorted(rivals.values(), key=lambda c: rank(c, policy.priority))
-        place = ranked.index(me)
-        if place >= limit - len(today):
+        if place >= room:
             return CapVerdict(reason=OUTRANKED, winner=ranked[0].campaign_id)
     return CapVerdict(reserve=True)
 
