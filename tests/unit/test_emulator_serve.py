@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emulator.cli import DEMO_START, _serve_config, build_parser, main
 from emulator.environment import TEMPLATE
 from emulator.outbox import OutboxMessage, find_links, html_part, message_page, outbox_page
 from emulator.serve import HttpRequest, Route, from_proxy_response, proxy_event, resolve, routes
@@ -229,3 +231,30 @@ def test_given_html_part_when_served_then_links_open_in_the_top_window():
     plain = OutboxMessage("sms-1", _message(channel="sms").row, None, {})
     assert html_part(plain) is None
     assert json.dumps(outbox_page([]))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--customers", "c.jsonl"], "--customers needs --campaigns, --start and --days"),
+        (["--campaigns", "c.json"], "--campaigns needs --customers"),
+    ],
+)
+def test_given_incomplete_serve_inputs_when_started_then_error_and_exit_2(argv, message, capsys):
+    assert main(["serve", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_given_no_files_when_serve_configured_then_demo_data_with_its_period_overridable():
+    args = build_parser().parse_args(["serve", "--days", "3", "--port", "0"])
+    config = _serve_config(args)
+    assert not isinstance(config, str)
+    assert config.customers.name == "customers.jsonl" and config.customers.parent.name == "demo"
+    assert (config.start, config.days, config.out) == (DEMO_START, 3, Path("out/serve"))
+    assert args.port == 0 and args.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http", "80a"])
+def test_given_bad_port_when_parsed_then_refused(port):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--port", port])
