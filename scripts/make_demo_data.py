@@ -278,44 +278,44 @@ def campaigns() -> list[dict[str, object]]:
             "Happy birthday, {{ first_name or 'friend' }}! 🎂",
             "Hi {{ first_name or 'there' }},\n\nhappy birthday from all of us! Enjoy "
             "{{ offer.percent_off }}% off your next order with the code {{ offer.code }}.\n"
-            "It is valid until {{ offer.valid_until }}.\n\nWarm wishes,\nThe team",
+            "It is valid until {{ offer.valid_until | date }}.\n\nWarm wishes,\nThe team",
         ),
         "de": (
             "Alles Gute zum Geburtstag, {{ first_name or 'liebe Kundin, lieber Kunde' }}!",
             "Hallo {{ first_name }},\n\nwir gratulieren herzlich zum Geburtstag! Mit dem Code "
             "{{ offer.code }} erhalten Sie {{ offer.percent_off }} % Rabatt auf Ihre nächste "
-            "Bestellung, gültig bis {{ offer.valid_until }}.\n\nHerzliche Grüße\nIhr Team",
+            "Bestellung, gültig bis {{ offer.valid_until | date }}.\n\nHerzliche Grüße\nIhr Team",
         ),
         "es": (
             "¡Feliz cumpleaños, {{ first_name or 'amigo' }}!",
             "Hola {{ first_name }}:\n\n¡Feliz cumpleaños de parte de todo el equipo! Disfruta "
             "de un {{ offer.percent_off }} % de descuento en tu próximo pedido con el código "
-            "{{ offer.code }}, válido hasta el {{ offer.valid_until }}.\n\nUn abrazo,\nEl equipo",
+            "{{ offer.code }}, válido hasta el {{ offer.valid_until | date }}.\n\nUn abrazo,\nEl equipo",
         ),
         "fr": (
             "Joyeux anniversaire, {{ first_name or 'cher client' }} !",
             "Bonjour {{ first_name }},\n\ntoute l'équipe vous souhaite un joyeux anniversaire ! "
             "Profitez de {{ offer.percent_off }} % de réduction sur votre prochaine commande "
-            "avec le code {{ offer.code }}, valable jusqu'au {{ offer.valid_until }}.\n\n"
+            "avec le code {{ offer.code }}, valable jusqu'au {{ offer.valid_until | date }}.\n\n"
             "Bien à vous,\nL'équipe",
         ),
         "pt": (
             "Feliz aniversário, {{ first_name or 'cliente' }}!",
             "Olá {{ first_name }},\n\nfeliz aniversário! Aproveite {{ offer.percent_off }}% de "
             "desconto no seu próximo pedido com o código {{ offer.code }}, válido até "
-            "{{ offer.valid_until }}.\n\nUm abraço,\nA equipe",
+            "{{ offer.valid_until | date }}.\n\nUm abraço,\nA equipe",
         ),
         "zh-CN": (
             "{{ last_name }}{{ first_name }}，生日快乐！",
             "亲爱的{{ last_name }}{{ first_name }}：\n\n祝您生日快乐！凭优惠码 {{ offer.code }} "
-            "下次购物可享 {{ offer.percent_off }}% 折扣，有效期至 {{ offer.valid_until }}。\n\n"
+            "下次购物可享 {{ offer.percent_off }}% 折扣，有效期至 {{ offer.valid_until | date }}。\n\n"
             "祝好！\n您的团队",
         ),
         "ja": (
             "{{ last_name }}{{ first_name }}様、お誕生日おめでとうございます！",
             "{{ last_name }}{{ first_name }}様\n\nお誕生日おめでとうございます！クーポンコード "
             "{{ offer.code }} で次回のご注文が {{ offer.percent_off }}% オフになります"
-            "（{{ offer.valid_until }} まで有効）。\n\n今後ともよろしくお願いいたします。",
+            "（{{ offer.valid_until | date('long') }}まで有効）。\n\n今後ともよろしくお願いいたします。",
         ),
     }
     content = {
@@ -324,31 +324,31 @@ def campaigns() -> list[dict[str, object]]:
     content["en"]["html"] = (
         "<h1>Happy birthday, {{ first_name or 'friend' }}!</h1>"
         "<p>Enjoy <strong>{{ offer.percent_off }}% off</strong> your next order with the code "
-        "<code>{{ offer.code }}</code>, valid until {{ offer.valid_until }}.</p>"
+        "<code>{{ offer.code }}</code>, valid until {{ offer.valid_until | date }}.</p>"
     )
     content["zh-CN"]["html"] = (
         "<h1>{{ last_name }}{{ first_name }}，生日快乐！</h1>"
         "<p>凭优惠码 <code>{{ offer.code }}</code> 下次购物可享 "
-        "<strong>{{ offer.percent_off }}% 折扣</strong>，有效期至 {{ offer.valid_until }}。</p>"
+        "<strong>{{ offer.percent_off }}% 折扣</strong>，有效期至 {{ offer.valid_until | date }}。</p>"
     )
     vip = {
         "en": {
             "subject": "A birthday gift for our gold members",
             "text": "Dear {{ first_name or 'member' }},\n\nas a gold member you get "
             "{{ offer.percent_off }}% off for {{ offer.valid_days }} days: "
-            "{{ offer.code }} (until {{ offer.valid_until }}).",
+            "{{ offer.code }} (until {{ offer.valid_until | date }}).",
         },
         "de": {
             "subject": "Ein Geburtstagsgeschenk für unsere Gold-Mitglieder",
             "text": "Liebe/r {{ first_name }},\n\nals Gold-Mitglied erhalten Sie "
             "{{ offer.percent_off }} % Rabatt: {{ offer.code }} "
-            "(gültig bis {{ offer.valid_until }}).",
+            "(gültig bis {{ offer.valid_until | date }}).",
         },
         "zh-CN": {
             "subject": "金卡会员专属生日礼",
             "text": "尊敬的{{ last_name }}{{ first_name }}：\n\n作为金卡会员，您可享受 "
             "{{ offer.percent_off }}% 折扣：{{ offer.code }}（有效期至 "
-            "{{ offer.valid_until }}）。",
+            "{{ offer.valid_until | date }}）。",
         },
     }
     base = {"channels": ["email"], "occasion": {"type": "birthday", "feb29": "feb28"}}

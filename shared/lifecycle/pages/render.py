@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from lifecycle.core.settings import Settings, get_settings
 from lifecycle.pages.locales import PageLocale, translations
+from lifecycle.rules.formats import format_day, format_money
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
@@ -98,36 +95,16 @@ def current_branding() -> Branding:
 
 
 # ------------------------------------------------------------------------------- filters
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    try:
-        return (
-            datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-            if "T" in text
-            else (date.fromisoformat(text))
-        )
-    except ValueError:
-        raise ValueError(f"not a date: {text[:40]!r}") from None
-
-
 @pass_context
 def _date_filter(context: Context, value: Any, form: str = "medium") -> str:
     locale: PageLocale = context["page_locale"]
-    return format_date(_as_date(value), form, locale=locale.babel)
+    return format_day(value, form, locale.tag)
 
 
 @pass_context
 def _money_filter(context: Context, value: Any, currency: str) -> str:
     locale: PageLocale = context["page_locale"]
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {str(value)[:40]!r}") from None
-    return format_currency(amount, currency, locale=locale.babel)
+    return format_money(value, currency, locale.tag)
 
 
 @cache

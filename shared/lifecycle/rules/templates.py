@@ -16,6 +16,14 @@ Every render runs under a budget, enforced *while* rendering:
 For a mapping, ``a.b`` looks up the key ``b`` before the attribute, so ``{{ order.items }}``
 is the order's items, not ``dict.items`` (``d.items()`` still works for a dict without such
 a key; the ``items`` filter always does).
+
+Locale filters write dates and amounts the way the message's language does (Babel, see
+:mod:`lifecycle.rules.formats`): ``{{ offer.valid_until | date }}`` is ``28 Feb 2027`` for an
+``en-GB`` customer and ``28.02.2027`` in German (``date("long")``: ``28. Februar 2027``;
+forms short, medium, long, full), ``{{ 19.9 | money("EUR") }}`` is ``19,90 €`` and
+``{{ 1234.5 | number }}`` is ``1.234,5``. The locale is the customer's when the chosen content
+is in the customer's language, else the content's (:func:`render`'s ``locale``; English when
+none is given, as when a campaign is validated).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
 from markupsafe import escape
 
+from lifecycle.rules.formats import format_day, format_locale, format_money, format_number
+
 MAX_TEMPLATE_CHARS = 20_000
 MAX_OUTPUT_CHARS = 200_000
 # All the text one render produces, macro and {% set %} buffers included.
@@ -54,7 +64,15 @@ MAX_EXPONENT = 64
 # Names every template may use; ``offer`` only with an offer, others per occasion
 # (see ``lifecycle.campaigns.model.template_variables``).
 TEMPLATE_VARIABLES = frozenset(
-    {"first_name", "last_name", "customer", "campaign", "occasion", "unsubscribe_url"}
+    {
+        "first_name",
+        "last_name",
+        "customer",
+        "campaign",
+        "occasion",
+        "unsubscribe_url",
+        "preferences_url",
+    }
 )
 
 
@@ -310,6 +328,29 @@ def _filter_tojson(arguments: dict[str, Any]) -> None:
     _check_width(arguments.get("indent"), "tojson() indent")
 
 
+# ------------------------------------------------------------------------ locale filters
+# The tag dates and amounts are written for during one render (None: English).
+_FORMAT_LOCALE: ContextVar[str | None] = ContextVar("template_format_locale", default=None)
+
+
+def _date_filter(value: Any, form: str = "medium") -> str:
+    return format_day(value, form, _FORMAT_LOCALE.get())
+
+
+def _money_filter(value: Any, currency: str) -> str:
+    return format_money(value, currency, _FORMAT_LOCALE.get())
+
+
+def _number_filter(value: Any) -> str:
+    return format_number(value, _FORMAT_LOCALE.get())
+
+
+LOCALE_FILTERS: dict[str, Callable[..., str]] = {
+    "date": _date_filter,
+    "money": _money_filter,
+    "number": _number_filter,
+}
+
 _FILTER_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "center": _filter_center,
     "indent": _filter_indent,
@@ -431,6 +472,7 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(finalize=self._finalize, **options)
         self.globals["range"] = _bounded_range
         self.globals.pop("lipsum", None)
+        self.filters.update(LOCALE_FILTERS)
         self.filters = {name: _guard_filter(name, f) for name, f in self.filters.items()}
         self.guarded_iterable = _Guarded
         self.produced = _produced
@@ -568,9 +610,12 @@ def check_template(
         )
 
 
-def _render_limited(source: str, context: Mapping[str, Any], field: str, html: bool) -> str:
+def _render_limited(
+    source: str, context: Mapping[str, Any], field: str, html: bool, locale: str | None = None
+) -> str:
     budget = _Budget(deadline=time.monotonic() + MAX_RENDER_SECONDS)
     token = _BUDGET.set(budget)
+    locale_token = _FORMAT_LOCALE.set(locale)
     try:
         pieces = _compile(source, html).generate(**context)
         try:
@@ -587,13 +632,24 @@ def _render_limited(source: str, context: Mapping[str, Any], field: str, html: b
         finally:
             pieces.close()
     finally:
+        _FORMAT_LOCALE.reset(locale_token)
         _BUDGET.reset(token)
 
 
-def render(source: str, context: Mapping[str, Any], field: str, *, html: bool = False) -> str:
-    """Render one template within the limits; any failure is a :class:`RenderError`."""
+def render(
+    source: str,
+    context: Mapping[str, Any],
+    field: str,
+    *,
+    html: bool = False,
+    locale: str | None = None,
+) -> str:
+    """Render one template within the limits; any failure is a :class:`RenderError`.
+
+    ``locale`` is the tag the ``date``, ``money`` and ``number`` filters write for.
+    """
     try:
-        return _render_limited(source, context, field, html)
+        return _render_limited(source, context, field, html, locale)
     except TemplateSyntaxError as exc:
         raise RenderError(field, f"template syntax error: {exc.message}") from None
     except UndefinedError as exc:
@@ -667,17 +723,18 @@ def render_email(
     chosen = choose_locale(list(content), locale)
     parts = content[chosen]
     prefix = f"content.email.{chosen}"
-    subject = render(str(parts["subject"]), context, f"{prefix}.subject")
+    tag = format_locale(chosen, locale)
+    subject = render(str(parts["subject"]), context, f"{prefix}.subject", locale=tag)
     subject = " ".join(subject.split())[:MAX_SUBJECT_CHARS]
     if not subject:
         raise RenderError(f"{prefix}.subject", "renders to an empty subject")
-    text = render(str(parts["text"]), context, f"{prefix}.text").rstrip()
+    text = render(str(parts["text"]), context, f"{prefix}.text", locale=tag).rstrip()
     url = str(context.get("unsubscribe_url", ""))
     note = footer(chosen, url)
     text = f"{text}\n\n-- \n{note}\n"
     html_source = parts.get("html")
     if html_source:
-        body = render(html_source, context, f"{prefix}.html", html=True)
+        body = render(html_source, context, f"{prefix}.html", html=True, locale=tag)
     else:
         body = _text_to_html(text.split("\n\n-- \n")[0])
     html = _with_html_footer(body, chosen, url)
@@ -710,7 +767,8 @@ def render_sms(
 ) -> RenderedSms:
     """Render the SMS text for the customer's locale, with the opt-out instruction."""
     chosen = choose_locale(list(content), locale)
-    body = render(content[chosen], context, f"content.sms.{chosen}.text")
+    tag = format_locale(chosen, locale)
+    body = render(content[chosen], context, f"content.sms.{chosen}.text", locale=tag)
     body = " ".join(body.split())
     language = chosen.split("-")[0].lower()
     text = f"{body} {SMS_STOP.get(language, SMS_STOP['en'])}"
