@@ -129,6 +129,7 @@ tr:hover{background:#f4f6fa}.muted{color:#666;font-size:.9em}
 pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em;border-radius:4px}
 iframe{width:100%;height:32em;border:1px solid #ccc;border-radius:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}
+dd,pre,td{overflow-wrap:anywhere;margin:0}
 </style>"""
 
 

@@ -341,6 +341,8 @@ class LocalApp:
         path = urlsplit(request.target).path
         if path == "/" and request.method in ("GET", "HEAD"):
             return HttpResponse(302, [("Location", "/_local/outbox")], b"")
+        if path == "/favicon.ico":  # browsers ask for it; not a route of the template
+            return HttpResponse(204, [], b"")
         if path.startswith("/_local/"):
             if request.method not in ("GET", "HEAD"):
                 return _json(405, {"message": "Method Not Allowed"})
