@@ -74,6 +74,15 @@ def _data_arguments(command: argparse.ArgumentParser, required: bool = True) -> 
         type=Path,
         help="survey answers, JSON Lines {customer_id, campaign_id, score, comment, at}",
     )
+    command.add_argument(
+        "--preferences",
+        type=Path,
+        help=(
+            "preference changes, JSON Lines {customer_id, at, action, topic?, channel?} with "
+            "action one_click|topic_off|topic_on|all_off, made through the links of the "
+            "customer's last e-mail"
+        ),
+    )
     command.add_argument("--policy", type=Path, help=POLICY_HELP)
 
 
@@ -219,6 +228,7 @@ def demo_config(
         orders=DEMO_DIR / "orders.jsonl",
         events=DEMO_DIR / "events.jsonl",
         responses=DEMO_DIR / "responses.jsonl",
+        preferences=DEMO_DIR / "preferences.jsonl",
         chaos=chaos,
         policy=policy,
     )
@@ -236,6 +246,7 @@ def _config(args: argparse.Namespace, chaos: ChaosSpec | None) -> SimulationConf
         orders=args.orders,
         events=args.events,
         responses=args.responses,
+        preferences=args.preferences,
         chaos=chaos,
         policy=args.policy,
     )

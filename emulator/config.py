@@ -32,6 +32,7 @@ class SimulationConfig:
     orders: Path | None = None
     events: Path | None = None
     responses: Path | None = None
+    preferences: Path | None = None  # preference changes through the e-mails' links
     chaos: ChaosSpec | None = None  # faults to inject at the handlers' AWS calls
     policy: Path | None = None  # the messaging policy, PUT /policy before anything runs
 

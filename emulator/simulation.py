@@ -237,6 +237,10 @@ class Simulation:
         self.outside_period = 0
         self.response_results: list[dict[str, Any]] = []
         self.survey_links = SurveyLinks()
+        from emulator.preferences import MailLinks
+
+        self.mail_links = MailLinks()
+        self.preferences_applied = 0
         self._pending: list[datetime] | None = None
         # (when, sequence, function, event, attempt, first attempt): async retries, a heap
         self._retries: list[tuple[datetime, int, str, dict[str, Any], int, datetime]] = []
@@ -397,8 +401,24 @@ class Simulation:
             result = response["results"][0]
             if result.get("error"):
                 raise InputError(result["error"])
+            if result.get("chunks"):
+                result = self._imported_in_chunks(bucket, key)
             results[prefix] = result
         return results
+
+    def _imported_in_chunks(self, bucket: str, key: str) -> dict[str, Any]:
+        """A customers file larger than a chunk: ImportChunkQueue drained by its consumer (as
+        Lambda's poller would), then the import's report, as kept in the bucket (fields at
+        fault, not values: lifecycle.features.import_chunks)."""
+        queue_id = next(q for q, c in self.consumers.items() if c.function == "ImportChunkFunction")
+        self.drain(queue_id, 2 if self.config.redeliver else 1)
+        s3 = self.session.client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            raise InputError(f"{key}: the chunked import did not finish (see lambda.log)") from None
+        report: dict[str, Any] = json.loads(body)
+        return {"key": key, **report}
 
     def load_inputs(self) -> list[Rejection]:
         """Orders, usage events and survey answers as a timeline; bad lines are rejected."""
@@ -406,6 +426,12 @@ class Simulation:
 
         config = self.config
         self.timeline, rejected = read_timeline(config.orders, config.events, config.responses)
+        if config.preferences:
+            from emulator.preferences import read_preferences
+
+            changes, bad = read_preferences(config.preferences)
+            self.timeline = sorted(self.timeline + changes, key=lambda entry: entry[:2])
+            rejected += bad
         return rejected
 
     # -- time loop ----------------------------------------------------------------------
@@ -547,9 +573,37 @@ class Simulation:
             event = usage_event(payload, self.clock.now())
             for _ in range(repeat):
                 self.invoke_async("UsageFunction", event)
+        elif kind == "preference":
+            number, line = payload
+            self.change_preferences(number, line, repeat)
         else:
             number, answer = payload
             self.answer_survey(number, answer, repeat)
+
+    def change_preferences(self, number: int, line: Any, repeat: int) -> None:
+        """``--preferences``: one line, through the links of the customer's last e-mail."""
+        from emulator.preferences import perform
+
+        self.mail_links.refresh()
+
+        def call(event: dict[str, Any]) -> dict[str, Any]:
+            for _ in range(repeat):  # --redeliver: the person double-clicks
+                response = self.invoke_sync("UnsubscribeFunction", event)
+                for _ in range(CLIENT_RETRIES):
+                    if response["statusCode"] < 500:
+                        break
+                    self.redelivery.client_retries["UnsubscribeFunction"] += 1
+                    response = self.invoke_sync("UnsubscribeFunction", event)
+            return response
+
+        problem = perform(line, self.mail_links.get(line.customer_id), call)
+        if problem is None:
+            self.preferences_applied += 1
+            return
+        source = self.config.preferences.name if self.config.preferences else "preferences"
+        self.response_results.append(
+            {"source": source, "line": number, "id": line.customer_id, "reason": problem}
+        )
 
     def pump_orders_stream(self, repeat: int) -> None:
         """Read new Orders stream records and hand them to the stream function."""
