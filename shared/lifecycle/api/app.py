@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from lifecycle.api import campaigns, customers, policy
+from lifecycle.api import campaigns, customers, policy, results
+from lifecycle.api.access import access_middleware
 from lifecycle.api.common import JSON, register_error_handlers, use_json_body_validation
 from lifecycle.api.openapi import openapi_json
 from lifecycle.core import jsonsafe
 
 # Bodies are parsed by the safe loader: nesting deeper than 64, NaN and Infinity are refused
 # as invalid JSON (400 on field ``body``) instead of a RecursionError (502).
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=jsonsafe.loads)
+# The console's API (Cognito-authorized) serves the same routes under /api.
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=jsonsafe.loads, strip_prefixes=["/api"]
+)
+app.use(middlewares=[access_middleware])  # console viewers may read, not change (403)
 use_json_body_validation(app)  # JSON bodies only: Content-Type case-insensitive, forms 415
 app.include_router(campaigns.router)
 app.include_router(customers.router)
 app.include_router(policy.router)
+app.include_router(results.router)
 register_error_handlers(app)
 policy.register_policy_errors(app)
 

@@ -241,6 +241,14 @@ def by_campaign(campaign_id: str) -> Iterator[DeliveryModel]:
     return _items(DeliveryModel.by_campaign.query(campaign_id))
 
 
+def by_campaign_between(campaign_id: str, start: str, end: str) -> Iterator[DeliveryModel]:
+    """A campaign's ledger items planned for ``start`` <= deliver_at < ``end`` (UTC ISO)."""
+    condition = DeliveryModel.deliver_at.between(start, end)
+    for item in _items(DeliveryModel.by_campaign.query(campaign_id, condition)):
+        if item.deliver_at < end:  # BETWEEN includes the upper bound
+            yield item
+
+
 def by_customer(customer_id: str) -> Iterator[DeliveryModel]:
     """Every ledger item of a customer (a Query on ``by-customer``, then the items)."""
     return _items(DeliveryModel.by_customer.query(customer_id))

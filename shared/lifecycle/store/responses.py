@@ -22,6 +22,7 @@ class Response:
     comment: str | None
     revisions: int
     first_answered_at: str | None
+    answered_at: str | None = None
 
 
 def _response(model: SurveyResponseModel) -> Response:
@@ -34,6 +35,7 @@ def _response(model: SurveyResponseModel) -> Response:
         comment=model.comment,
         revisions=int(model.revisions or 1),
         first_answered_at=model.first_answered_at,
+        answered_at=model.answered_at,
     )
 
 
@@ -77,6 +79,12 @@ def campaign_scores(campaign_id: str) -> Iterator[tuple[str, int]]:
     """(kind, score) of every answer to a campaign (a Query on ``by-campaign``)."""
     for response in SurveyResponseModel.by_campaign.query(campaign_id):
         yield response.kind, int(response.score)
+
+
+def campaign_responses(campaign_id: str) -> Iterator[Response]:
+    """Every answer to a campaign with its comment and times (a Query on ``by-campaign``)."""
+    for model in SurveyResponseModel.by_campaign.query(campaign_id):
+        yield _response(model)
 
 
 def redact_customer_responses(customer_id: str) -> int:
