@@ -18,16 +18,17 @@ Rules (reason codes ``quiet_hours``, ``outranked``, ``frequency_cap``):
 * **Caps** count marketing messages only (``category: marketing``), on all channels; one
   campaign occurrence sent on e-mail and SMS counts once. A message is counted from the
   moment the sender reserves it (the reservation is released if the provider refuses it).
-* **frequency_cap** is checked first: the slots ``max_messages`` leaves free in the rolling
-  window (the customer's local day of sending and the ``per_days - 1`` local days before it)
-  go to that day's planned marketing messages in priority order; a message that gets none is
-  skipped ``frequency_cap``.
-* **daily_limit**: of the marketing messages planned for one customer on one local day, the
-  ``daily_limit`` highest in ``priority`` (occasion types; unlisted types rank after every
-  listed one), then by campaign id, are sent; the others are skipped ``outranked`` naming
-  the campaign that beat them. A message already counted that day is never taken back: a
-  message planned later in the day (an order-triggered survey) that finds the day's slots
-  taken is skipped ``outranked`` naming a campaign that holds a slot, even if it ranks higher.
+* **daily_limit** is checked first: of the marketing messages planned for one customer on one
+  local day, the ``daily_limit`` highest in ``priority`` (occasion types; unlisted types rank
+  after every listed one), then by campaign id, are sent; the others are skipped
+  ``outranked`` naming the campaign that beat them. A message already counted that day is
+  never taken back: a message planned later in the day (an order-triggered survey) that
+  finds the day's slots taken is skipped ``outranked`` naming a campaign that holds a slot,
+  even if it ranks higher.
+* **frequency_cap**: the slots ``max_messages`` leaves free in the rolling window (the
+  customer's local day of sending and the ``per_days - 1`` local days before it) go to that
+  day's planned marketing messages in the same order; a message that gets none is skipped
+  ``frequency_cap``.
 """
 
 from __future__ import annotations
@@ -329,11 +330,6 @@ def cap_verdict(
     rivals[me.occurrence_id] = me
     ranked = sorted(rivals.values(), key=lambda c: rank(c, policy.priority))
     place = ranked.index(me)
-    cap = policy.frequency_cap
-    if cap is not None:
-        used = sum(len(counted.get(d.isoformat(), ())) for d in window_days(day, cap.per_days))
-        if place >= cap.max_messages - used:
-            return CapVerdict(reason=FREQUENCY_CAP)
     limit = policy.daily_limit
     if limit is not None:
         room = limit - len(today)
@@ -341,6 +337,11 @@ def cap_verdict(
             return CapVerdict(reason=OUTRANKED, winner=campaign_of(today[0]))
         if place >= room:
             return CapVerdict(reason=OUTRANKED, winner=ranked[0].campaign_id)
+    cap = policy.frequency_cap
+    if cap is not None:
+        used = sum(len(counted.get(d.isoformat(), ())) for d in window_days(day, cap.per_days))
+        if place >= cap.max_messages - used:
+            return CapVerdict(reason=FREQUENCY_CAP)
     return CapVerdict(reserve=True)
 
 
