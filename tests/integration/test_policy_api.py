@@ -148,3 +148,23 @@ def test_given_active_campaign_when_stricter_policy_put_then_422_naming_it(api):
     # Reactivating it now would contradict the policy: refused on send_at_local.
     status, body = api("status", body={"status": "active", "version": 3}, campaign_id="evening")
     assert status == 422 and body["errors"][0]["field"] == "send_at_local"
+
+
+def test_given_policy_when_campaign_file_imported_then_quiet_send_time_rejected_with_reason(api):
+    from datetime import UTC, datetime
+
+    from lifecycle.features.importer import import_campaigns
+
+    assert put_policy(api, ISSUE_POLICY)[0] == 200
+    ok = campaign_doc("morning", send_at_local="08:00")
+    late = campaign_doc("late", send_at_local="21:30")
+    result = import_campaigns(
+        "[\n" + ",\n".join(json.dumps(c) for c in (ok, late)) + "\n]",
+        "campaigns.json",
+        datetime(2027, 3, 1, tzinfo=UTC),
+    )
+    assert result.imported_ids == ["morning"]
+    assert [(r.line, r.id, r.reason) for r in result.rejected] == [
+        (3, "late", "send_at_local: 21:30 is inside the email quiet hours (21:00-08:00 local)")
+    ]
+    assert api("get", campaign_id="late")[0] == 404
