@@ -6,6 +6,7 @@ the local runner and the tests break when the template and the code disagree.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import re
@@ -24,7 +25,11 @@ LOCAL_API_ID = "local"
 LOCAL_SIGNING_SECRET = "local-signing-secret-0123456789"  # noqa: S105 - moto only
 
 
-class _CfnLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the same documents, several times faster).
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CfnLoader(_SafeLoader):
     """YAML loader turning CloudFormation short tags (!Ref, !Sub ...) into their long form."""
 
 
@@ -47,12 +52,22 @@ def _construct(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> Any:
 _CfnLoader.add_multi_constructor("!", _construct)
 
 
+# Parsed templates by (path, modification time, size): every test deployment reads the same
+# file, and parsing it costs more than creating its resources.
+_PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
 def load_template(path: Path) -> dict[str, Any]:
-    """Load a CloudFormation/SAM template, short tags included."""
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
-    if not isinstance(document, dict) or "Resources" not in document:
-        raise ValueError(f"{path}: not a CloudFormation template")
-    return document
+    """Load a CloudFormation/SAM template, short tags included (a fresh copy each call)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+        if not isinstance(document, dict) or "Resources" not in document:
+            raise ValueError(f"{path}: not a CloudFormation template")
+        _PARSED.clear()
+        _PARSED[key] = document
+    return copy.deepcopy(_PARSED[key])
 
 
 # ------------------------------------------------------------------------ schedules
@@ -221,6 +236,7 @@ class LocalDeployment:
         self.template = template
         self.root = root
         self.session = session
+        self._clients: dict[str, Any] = {}  # one boto3 client per service (each costs ~0.1 s)
         self.region = session.region_name or "us-east-1"
         self.parameters = parameters
         self.physical: dict[str, str] = {}
@@ -321,6 +337,11 @@ class LocalDeployment:
         return value
 
     # -- resources ---------------------------------------------------------------------
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
     def _create_resources(self, signing_secret: str) -> None:
         resources = self.template["Resources"]
         order = sorted(
@@ -341,19 +362,19 @@ class LocalDeployment:
                 self._create_queue(name, properties)
             elif kind == "AWS::S3::Bucket":
                 bucket = f"lcm-{name.lower()}"
-                self.session.client("s3").create_bucket(Bucket=bucket)
+                self._client("s3").create_bucket(Bucket=bucket)
                 self.physical[name] = bucket
                 self.arns[name] = f"arn:aws:s3:::{bucket}"
             elif kind == "AWS::SecretsManager::Secret":
-                secret = self.session.client("secretsmanager").create_secret(
+                secret = self._client("secretsmanager").create_secret(
                     Name=f"lcm-{name}", SecretString=signing_secret
                 )
                 self.physical[name] = secret["ARN"]
                 self.arns[name] = secret["ARN"]
         sender = self.parameters.get("SenderEmail")
         if sender:
-            self.session.client("ses").verify_email_identity(EmailAddress=sender)
-            self.session.client("sesv2").create_email_identity(EmailIdentity=sender)
+            self._client("ses").verify_email_identity(EmailAddress=sender)
+            self._client("sesv2").create_email_identity(EmailIdentity=sender)
 
     def _create_table(self, name: str, properties: dict[str, Any]) -> None:
         table = f"lcm-{name}"
@@ -370,7 +391,7 @@ class LocalDeployment:
                 "StreamEnabled": True,
                 "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
             }
-        client = self.session.client("dynamodb")
+        client = self._client("dynamodb")
         description = client.create_table(**request)["TableDescription"]
         ttl = properties.get("TimeToLiveSpecification")
         if ttl:
@@ -393,7 +414,7 @@ class LocalDeployment:
                     "maxReceiveCount": str(policy["maxReceiveCount"]),
                 }
             )
-        sqs = self.session.client("sqs")
+        sqs = self._client("sqs")
         url = sqs.create_queue(QueueName=f"lcm-{name}", Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"

@@ -1,0 +1,158 @@
+"""Faster moto for the runner: the same answers, without moto's hot spots.
+
+Profiling the demo showed the runner spending most of its time inside moto rather than in the
+product's code. Three places dominate, and each is replaced here by code that gives the same
+result (the same response bytes after parsing, the same item order):
+
+* **Response serialization.** moto 5.2 builds every DynamoDB response by walking the botocore
+  output shape: each item attribute is an ``AttributeValue`` structure of ten members, and each
+  member is looked up through six alias providers (about 240 dictionary probes and generator
+  steps per attribute). :func:`_serialize_structure` writes an ``AttributeValue`` (and the maps
+  and lists inside it) directly, with exactly the conversions the generic code applies
+  (strings ``str``, blobs base64); every other shape still goes the generic way.
+* **Table order.** ``Table.all_items`` sorts the whole table on every Query and Scan page,
+  comparing ``DynamoType`` objects whose ``<`` converts both sides (``Decimal`` for numbers)
+  on every comparison. :func:`_all_items` sorts on the converted key values, computed once
+  per item: the same order, since a key attribute has one type in every item.
+* **Index queries.** moto answers a Query on an index by sorting the whole table, then testing
+  every item against the key condition with ``DynamoType.__eq__``. The results are sorted
+  again afterwards on a total order (index keys, then the table's keys), so the first sort is
+  wasted; :func:`_query` lets a Query on an index see the table's items unsorted (Scans keep
+  their order).
+
+Only the runner installs these (:func:`fast_moto`, a context manager that puts moto back as it
+was); the product never imports this module. ``LCM_PLAIN_MOTO=1`` in the environment runs on
+moto as published, e.g. to check that a difference is not caused here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_SCALARS = frozenset({"S", "N", "BOOL", "NULL"})
+
+
+def _string(value: Any) -> Any:
+    """What moto's JSON serializer writes for a string shape."""
+    return str(value) if value not in [None, {}, []] else value
+
+
+def _attribute_value(serializer: Any, value: Any) -> Any:
+    """One ``AttributeValue`` as moto's generic serializer writes it; ``None`` when the fast
+    path does not know the value's form (the caller then takes the generic path)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if inner is None:
+        return {}  # a member that is None is left out of its structure
+    if kind in ("S", "N"):
+        return {kind: _string(inner)}
+    if kind in _SCALARS:
+        return {kind: inner}
+    if kind == "M" and type(inner) is dict:
+        members = {}
+        for key, member in inner.items():
+            if member is None:
+                continue
+            written = _attribute_value(serializer, member)
+            if written is None:
+                return None
+            members[key] = written
+        return {"M": members}
+    if kind == "L" and type(inner) is list:
+        elements = []
+        for element in inner:
+            written = element if element is None else _attribute_value(serializer, element)
+            if element is not None and written is None:
+                return None
+            elements.append(written)
+        return {"L": elements}
+    if kind in ("SS", "NS") and type(inner) is list:
+        return {kind: [_string(v) for v in inner]}
+    if kind == "B":
+        return {"B": serializer._base64(inner)}
+    if kind == "BS" and type(inner) is list:
+        return {"BS": [serializer._base64(v) for v in inner]}
+    return None
+
+
+def _fast_structure(generic: Callable[..., None]) -> Callable[..., None]:
+    def _serialize_structure(
+        self: Any, serialized: dict[str, Any], value: Any, shape: Any, key: str
+    ) -> None:
+        if key and shape.name == "AttributeValue":
+            written = _attribute_value(self, value)
+            if written is not None:
+                serialized[shape.serialization.get("name", key)] = written
+                return
+        generic(self, serialized, value, shape, key)
+
+    return _serialize_structure
+
+
+def _fast_all_items(table: Any) -> list[Any]:
+    items: list[Any] = []
+    for hash_set in table.items.values():
+        if table.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+
+    def order(item: Any) -> Any:
+        if item.range_key:
+            return (item.hash_key.cast_value, item.range_key.cast_value)
+        return item.hash_key.cast_value
+
+    return sorted(items, key=order)
+
+
+def _unsorted_items(table: Any) -> list[Any]:
+    items: list[Any] = []
+    for hash_set in table.items.values():
+        if table.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+    return items
+
+
+def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def _query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("index_name"):
+            return generic(self, *args, **kwargs)
+        # The index query re-sorts its matches on a total order: the table's order is moot.
+        self.all_items = _unsorted_items.__get__(self)
+        try:
+            return generic(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    return _query
+
+
+@contextmanager
+def fast_moto() -> Iterator[None]:
+    """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
+    if os.environ.get("LCM_PLAIN_MOTO") == "1":
+        yield
+        return
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.table import Table
+
+    saved = (
+        BaseJSONSerializer.__dict__["_serialize_type_structure"],
+        Table.__dict__["all_items"],
+        Table.__dict__["query"],
+    )
+    setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
+    setattr(Table, "all_items", _fast_all_items)  # noqa: B010
+    setattr(Table, "query", _fast_query(saved[2]))  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(BaseJSONSerializer, "_serialize_type_structure", saved[0])  # noqa: B010
+        setattr(Table, "all_items", saved[1])  # noqa: B010
+        setattr(Table, "query", saved[2])  # noqa: B010
