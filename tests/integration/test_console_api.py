@@ -218,3 +218,59 @@ def test_given_routes_when_classified_then_writes_need_a_marketer(method, path, 
     assert may(frozenset({"marketers"}), method, path)
     assert may(frozenset(), method, path) is not writes  # signed in, no group: read only
     assert may(None, method, path)  # IAM
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def _customer(clock: Any) -> None:
+    lines = [json.dumps(customer_doc("c-001", first_name="Ana", birthday="1990-03-02"))]
+    import_customers(lines, "customers.jsonl", T0)
+
+
+def test_given_unsaved_campaign_when_previewed_then_rendered_for_the_customer(call, clock):
+    _customer(clock)
+    status, body = call("campaign_api/draft_preview.json")
+    assert status == 200, body
+    assert (body["channel"], body["subject"]) == ("email", "Happy birthday, Ana!")
+    from lifecycle.campaigns.repository import get_stored
+
+    assert get_stored("draft-1") is None  # nothing saved
+
+
+def test_given_invalid_draft_when_previewed_then_422_next_to_the_field(call, clock):
+    _customer(clock)
+    event = load_event("campaign_api/draft_preview.json")
+    body = json.loads(event["body"])
+    body["campaign"]["content"]["email"]["en"]["subject"] = "{{ first_name "
+    body["campaign"]["send_at_local"] = "25:00"
+    status, answer = call("campaign_api/draft_preview.json", body=json.dumps(body))
+    assert status == 422
+    fields = {error["field"] for error in answer["errors"]}
+    assert "send_at_local" in fields
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"customer_id": "nobody"}, "customer_id"), ({"channel": "sms"}, "channel")],
+)
+def test_given_bad_customer_or_channel_when_previewed_then_422(call, clock, changes, field):
+    _customer(clock)
+    body = json.loads(load_event("campaign_api/draft_preview.json")["body"])
+    body.update(changes)
+    status, answer = call("campaign_api/draft_preview.json", body=json.dumps(body))
+    assert status == 422
+    assert [error["field"] for error in answer["errors"]] == [field]
+
+
+def test_given_unsaved_campaign_when_estimated_then_reach_counted(call, clock):
+    _customer(clock)
+    status, body = call("campaign_api/draft_estimate.json")
+    assert status == 200, body
+    assert (body["customers"], body["in_audience"], body["reachable"]) == (1, 1, {"email": 1})
+
+
+def test_given_viewer_when_previewing_a_draft_then_allowed(call, clock):
+    _customer(clock)
+    status, body = call("console_api/draft_preview_as_viewer.json")
+    assert status == 200, body

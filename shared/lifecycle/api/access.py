@@ -36,6 +36,8 @@ READ_ONLY_POSTS = frozenset(
         "/campaigns/<campaign_id>/dry-run",
         "/campaigns/<campaign_id>/preview",
         "/dry-run",
+        "/drafts/preview",
+        "/drafts/estimate",
     }
 )
 
