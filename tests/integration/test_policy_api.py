@@ -34,7 +34,7 @@ ISSUE_POLICY: dict[str, Any] = json.loads(
 
 def put_policy(api: Any, body: Any, version: str | None = '"0"') -> tuple[int, Any]:
     headers = {"If-Match": version} if version is not None else {"If-Match": ""}
-    return api("put_policy", body=body, headers=headers)  # type: ignore[no-any-return]
+    return api("put_policy", body=body, headers=headers)
 
 
 def test_given_no_policy_when_read_then_null_at_version_0(api):

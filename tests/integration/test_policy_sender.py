@@ -182,7 +182,7 @@ def test_given_redelivered_and_retried_message_when_sent_then_counted_once(setup
         calls["n"] += 1
         if calls["n"] == 1:
             raise ProviderError("throttled", permanent=False, throttled=True)
-        return real_send(self, deps_, message)  # type: ignore[no-any-return]
+        return real_send(self, deps_, message)
 
     monkeypatch.setattr(email.Email, "send", flaky)
     with pytest.raises(Exception, match="throttled"):

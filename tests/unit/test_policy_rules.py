@@ -59,10 +59,9 @@ def test_given_empty_document_when_parsed_then_nothing_limited_and_sms_keeps_its
     assert not empty.caps
     assert quiet_window(empty, "email") is None
     assert quiet_window(empty, "sms") == quiet_window(None, "sms")
-    assert quiet_window(None, "sms") is not None and quiet_window(None, "sms").document() == {
-        "from": "21:00",
-        "to": "08:00",
-    }
+    default = quiet_window(None, "sms")
+    assert default is not None
+    assert default.document() == {"from": "21:00", "to": "08:00"}
 
 
 @pytest.mark.parametrize(
