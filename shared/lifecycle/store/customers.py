@@ -141,10 +141,28 @@ def get_customer(customer_id: str) -> dict[str, Any] | None:
         return None
 
 
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
+
+
+def _behind_keys(ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The customers behind index keys, in the index's order (ascending ``customer_id``).
+
+    The customer indexes project keys only (lifecycle.store.models): one BatchGetItem per
+    100 ids fetches the items, eventually consistent like the index Query itself.
+    """
+    batch: list[str] = []
+    for customer_id in ids:
+        batch.append(customer_id)
+        if len(batch) == BATCH_GET_KEYS:
+            yield from sorted(customers_by_ids(batch), key=lambda c: str(c["customer_id"]))
+            batch = []
+    if batch:
+        yield from sorted(customers_by_ids(batch), key=lambda c: str(c["customer_id"]))
+
+
 def customers_with_birthday(month_day: str) -> Iterator[dict[str, Any]]:
     """Customers whose birthday index key is ``month_day`` ("MM-DD"); a Query, never a Scan."""
-    for model in CustomerModel.by_birthday.query(month_day):
-        yield to_dict(model)
+    return _behind_keys(m.customer_id for m in CustomerModel.by_birthday.query(month_day))
 
 
 def record_unsubscribe(
@@ -314,13 +332,13 @@ def flag_suppressed(
 
 
 def customers_in_country_shard(key: str) -> Iterator[dict[str, Any]]:
-    for model in CustomerModel.by_country.query(key):
-        yield to_dict(model)
+    """Customers under one ``by-country`` key ("DE#7"): holiday planning, one shard a task."""
+    return _behind_keys(m.customer_id for m in CustomerModel.by_country.query(key))
 
 
 def customers_last_active_on(day: str) -> Iterator[dict[str, Any]]:
-    for model in CustomerModel.by_last_active.query(day):
-        yield to_dict(model)
+    """Customers whose last activity was on local ``day`` (inactivity planning)."""
+    return _behind_keys(m.customer_id for m in CustomerModel.by_last_active.query(day))
 
 
 def record_activity(customer_id: str, at: datetime) -> str:
@@ -439,6 +457,12 @@ def claim_survey_slot(customer_id: str, now: datetime, throttle_days: int, surve
     return True
 
 
+# Every reader of a customer index, with what its callers need: the planner's occasions
+# (lifecycle.occasions: birthday reads ``birthday``, inactivity ``last_active_at`` and
+# ``timezone``, holiday ``country``, date ``dates``) and then plan_occurrence (timezone,
+# consent, suppression, topics and any attribute an audience rule names) need the whole
+# customer, so each reader fetches the items behind the index keys; the dry run and the
+# API's estimates read through the same functions.
 INDEX_READERS: dict[str, Callable[[str], Iterable[dict[str, Any]]]] = {
     "by-birthday": customers_with_birthday,
     "by-last-active": customers_last_active_on,
