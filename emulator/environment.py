@@ -30,6 +30,9 @@ LOCAL_ENV = {
     "MOTO_ACCOUNT_ID": ACCOUNT,
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
+    # The dispatcher and the RFM job call AWS from one thread here: the simulated queues and
+    # the seeded faults see the calls in one repeatable order.
+    "JOB_THREADS": "1",
 }
 
 

@@ -29,12 +29,24 @@ class PlannerFigures:
     reads: int = 0
     created: int = 0
     queued: int = 0
+    # Send-rate check of each run (lifecycle.pipeline.dispatcher.over_capacity): deliveries
+    # the rate cannot send inside the window, summed, and the busiest dispatch interval.
+    over_capacity: int = 0
+    busiest_due: int = 0
+    busiest_interval: str | None = None
+    per_interval: int | None = None
 
     def count(self, result: dict[str, Any]) -> None:
         """Add one planner run (the handler's result)."""
         self.reads += result["customers_read"]
         self.created += sum(result["created"].values())
         self.queued += result["created"].get("queued", 0)
+        capacity = result.get("capacity") or {}
+        self.over_capacity += capacity.get("over_capacity", 0)
+        self.per_interval = capacity.get("per_dispatch_interval", self.per_interval)
+        if capacity.get("busiest_interval_due", 0) > self.busiest_due:
+            self.busiest_due = capacity["busiest_interval_due"]
+            self.busiest_interval = capacity.get("busiest_interval")
 
     def report(self) -> dict[str, Any]:
         return {
@@ -47,6 +59,15 @@ class PlannerFigures:
             "items_read_per_planned_message": round(self.reads / self.queued, 3)
             if self.queued
             else None,
+            # Known when planned: what the send rate (MAX_SEND_RATE x dispatch interval)
+            # cannot carry inside the send window; the sender would skip these as
+            # send_window_missed.
+            "send_rate": {
+                "per_dispatch_interval": self.per_interval,
+                "busiest_interval": self.busiest_interval,
+                "busiest_interval_due": self.busiest_due,
+                "over_capacity": self.over_capacity,
+            },
         }
 
 

@@ -27,6 +27,7 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
         shards=settings.dispatch_shards,
         rate=settings.max_send_rate,
         interval_seconds=settings.dispatch_interval_seconds,
+        threads=settings.job_threads,
     )
     metrics.add_metric(name="Enqueued", unit=MetricUnit.Count, value=report.enqueued)
     if report.deferred:

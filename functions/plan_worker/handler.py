@@ -29,6 +29,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     metrics.add_metric(
         name="PlannedDeliveries", unit=MetricUnit.Count, value=report.created.get("queued", 0)
     )
+    over = report.capacity.get("over_capacity", 0)
+    metrics.add_metric(name="DeliveriesOverSendRate", unit=MetricUnit.Count, value=over)
+    if over:  # this task's share alone is more than the send rate carries in the window
+        logger.warning("planned beyond the send rate", extra={"capacity": report.capacity})
     logger.info("plan task done", extra={"task": task, "plan": report.as_dict()})
     return report.as_dict()
 

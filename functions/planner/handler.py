@@ -40,5 +40,10 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     metrics.add_metric(name="MissedOccurrences", unit=MetricUnit.Count, value=missed)
     if missed:
         logger.warning("occurrences planned after their send window", extra={"missed": missed})
+    over = report.capacity.get("over_capacity", 0)
+    metrics.add_metric(name="DeliveriesOverSendRate", unit=MetricUnit.Count, value=over)
+    if over:
+        # Known now, not at send time: raise MaxSendRate (SES quota) or spread send times.
+        logger.warning("planned beyond the send rate", extra={"capacity": report.capacity})
     logger.info("planned", extra={"schedule_time": event.time, "plan": report.as_dict()})
     return report.as_dict()

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lifecycle.core.clock import get_clock
 from lifecycle.core.observability import MetricUnit, logger, metrics, tracer
+from lifecycle.core.settings import get_settings
 from lifecycle.features.rfm import run_rfm_job
 
 
@@ -17,7 +18,7 @@ from lifecycle.features.rfm import run_rfm_job
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    result = run_rfm_job(get_clock().now())
+    result = run_rfm_job(get_clock().now(), threads=get_settings().job_threads)
     metrics.add_metric(
         name="CustomersScored", unit=MetricUnit.Count, value=result["customers_scored"]
     )

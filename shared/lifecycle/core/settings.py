@@ -49,6 +49,9 @@ class Settings(BaseModel):
     signing_secret: str = Field(default="", alias="SIGNING_SECRET", repr=False)
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
     dispatch_shards: int = Field(default=4, alias="DISPATCH_SHARDS", ge=1, le=64)
+    # Threads the dispatcher and the RFM job use for their SQS/DynamoDB calls (1: serial;
+    # the local runner's default, so a seeded run repeats call for call).
+    job_threads: int = Field(default=16, alias="JOB_THREADS", ge=1, le=64)
     ledger_ttl_days: int = Field(default=400, alias="LEDGER_TTL_DAYS", ge=30)
     # One-click unsubscribe links must keep working for at least a year after sending.
     unsubscribe_token_ttl_days: int = Field(default=400, alias="UNSUBSCRIBE_TOKEN_TTL_DAYS", ge=366)

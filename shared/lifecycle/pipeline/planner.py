@@ -33,6 +33,7 @@ from lifecycle.core.tokens import Keys
 from lifecycle.occasions.base import Occurrence, Reader
 from lifecycle.occasions.orders import became_delivered
 from lifecycle.occasions.registry import occasion_for, types
+from lifecycle.pipeline.dispatcher import SendCapacity, over_capacity
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.holdout import HOLDOUT, in_holdout
@@ -55,6 +56,8 @@ class PlanSettings:
     ahead_days: int
     max_send_delay: timedelta
     country_shards: int = 16
+    send_rate: int = 14  # SES's maximum send rate: what dispatch can carry (capacity check)
+    dispatch_interval_seconds: int = 300
 
 
 @dataclass
@@ -66,12 +69,26 @@ class PlanReport:
     existing: int = 0
     customers_read: int = 0
     tasks: int = 0
+    due: Counter[str] = field(default_factory=Counter)  # deliver_at -> queued deliveries
+    capacity: dict[str, Any] = field(default_factory=dict)  # SendCapacity of ``due``
 
     def merge(self, other: PlanReport) -> None:
         self.created.update(other.created)
         self.existing += other.existing
         self.customers_read += other.customers_read
         self.tasks += other.tasks
+        self.due.update(other.due)
+
+    def check_capacity(self, settings: PlanSettings) -> SendCapacity:
+        """What the send rate makes of the deliveries this run queued (``capacity``)."""
+        checked = over_capacity(
+            ((parse_utc(at), n) for at, n in self.due.items()),
+            rate=settings.send_rate,
+            interval_seconds=settings.dispatch_interval_seconds,
+            window=settings.max_send_delay,
+        )
+        self.capacity = checked.as_dict()
+        return checked
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +97,7 @@ class PlanReport:
             "existing": self.existing,
             "customers_read": self.customers_read,
             "tasks": self.tasks,
+            "capacity": self.capacity,
         }
 
 
@@ -144,7 +162,10 @@ def plan_occurrence(
         elif not in_audience:
             skip = NOT_IN_AUDIENCE
         else:
-            skip = consent_block(customer, channel) or held_out
+            skip = (
+                consent_block(customer, channel, campaign.topic, marketing=campaign.is_marketing)
+                or held_out
+            )
         code = until = None
         if campaign.offer and skip is None:
             # One code per occurrence, shared by its channels.
@@ -203,6 +224,8 @@ class _Writer:
         for item in planned:
             if ledger.create(item, self.now, self.settings.shards, self.settings.ttl_days):
                 self.report.created[item.skip_reason or ledger.QUEUED] += 1
+                if item.skip_reason is None:
+                    self.report.due[utc_iso(item.deliver_at)] += 1
             else:
                 self.report.existing += 1
 
@@ -280,6 +303,7 @@ def plan_dated(
                 )
                 break
             cursor = local_date.isoformat()
+    report.check_capacity(settings)
     if failed:
         raise PlanningIncompleteError(failed)
     return report
@@ -364,6 +388,7 @@ def plan_task(
             first_planning=bool(task.get("first_planning")),
             ignore_before=parse_utc(task["ignore_before"]) if task.get("ignore_before") else None,
         )
+    report.check_capacity(settings)  # this task's share of the day only
     return report
 
 
@@ -421,6 +446,8 @@ def plan_settings(settings: Settings) -> PlanSettings:
         ahead_days=settings.plan_ahead_days,
         max_send_delay=timedelta(minutes=settings.max_send_delay_minutes),
         country_shards=settings.country_shards,
+        send_rate=settings.max_send_rate,
+        dispatch_interval_seconds=settings.dispatch_interval_seconds,
     )
 
 
