@@ -148,7 +148,16 @@ def _put_json(s3: Any, bucket: str, key: str, body: Any, *, only_new: bool = Fal
     return True
 
 
-def _get_json(s3: Any, bucket: str, key: str) -> Any:
+def _get_json(s3: Any, bucket: str, key: str, *, check: bool = False) -> Any:
+    """The JSON document at ``key``; None if it does not exist.
+
+    ``check``: list first (S3 answers a GetObject of a missing key with 403, not 404, unless
+    the caller may list the bucket unconditionally; the functions may list reports/ only).
+    """
+    if check:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+        if not listed or listed[0]["Key"] != key:
+            return None
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:
@@ -235,7 +244,7 @@ def _read(s3: Any, chunk: ImportChunk, *, whole: bool = False) -> bytes:
 def _planned(s3: Any, base: ImportChunk, chunk_bytes: int) -> list[ImportChunk]:
     """The stored plan of this version (a repeated S3 event), or a new one, stored."""
     plan_key = parts_prefix(base.key, base.import_id) + "plan.json"
-    stored = _get_json(s3, base.bucket, plan_key)
+    stored = _get_json(s3, base.bucket, plan_key, check=True)
     if stored is None:
         chunks = plan_chunks(s3, base, chunk_bytes)
         if len(chunks) > 1:
@@ -510,7 +519,7 @@ def _finish(s3: Any, chunk: ImportChunk, done: dict[int, tuple[int, ...]]) -> bo
 def _reported(s3: Any, chunk: ImportChunk, *, polls: int = FINISH_POLLS) -> bool:
     """Whether this import's report is written, waiting a little for a claimer at work."""
     for attempt in range(polls):
-        report = _get_json(s3, chunk.bucket, report_key(chunk.key))
+        report = _get_json(s3, chunk.bucket, report_key(chunk.key), check=True)
         if report is not None and report.get("import_id") == chunk.import_id:
             return True
         if attempt + 1 < polls:
