@@ -179,9 +179,24 @@ def summary(result: SimulationResult, out: Path) -> str:
                 f"{message['customer_id']:<8} {message['channel']:<5} "
                 f"{message['subject'] or message['text'][:60]}"
             )
+    lines.append(policy_line(report))
     lines.extend(_reliability_lines(report))
     lines.append(f"Wrote {out / 'messages.jsonl'} and {out / 'report.json'}")
     return "\n".join(lines)
+
+
+POLICY_REASONS = ("outranked", "frequency_cap", "quiet_hours")
+
+
+def policy_line(report: dict[str, Any]) -> str:
+    """One line: the messaging policy's skips (from ``by_campaign``)."""
+    totals = Counter(
+        {
+            reason: sum(c.get(f"skipped:{reason}", 0) for c in report["by_campaign"].values())
+            for reason in POLICY_REASONS
+        }
+    )
+    return "Messaging policy skips: " + ", ".join(f"{r} {totals[r]}" for r in POLICY_REASONS)
 
 
 def integrity_line(report: dict[str, Any]) -> str:
