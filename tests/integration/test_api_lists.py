@@ -78,6 +78,8 @@ def test_given_no_parameters_when_listed_then_default_page_of_50_with_summaries(
         "status": "active",
         "occasion": "birthday",
         "channels": ["email"],
+        "category": "marketing",
+        "topic": "birthday",
         "version": 2,
         "updated_at": "2027-03-13T00:00:00Z",
     }

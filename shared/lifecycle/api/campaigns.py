@@ -163,6 +163,8 @@ def list_all(
             status=s.campaign.status,
             occasion=s.campaign.occasion.type,
             channels=s.campaign.channels,
+            category=s.campaign.category,
+            topic=s.campaign.topic,
             version=s.version,
             updated_at=s.updated_at,
         )

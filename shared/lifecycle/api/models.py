@@ -103,6 +103,8 @@ class CampaignSummary(BaseModel):
     status: CampaignStatus
     occasion: str = Field(description="The occasion type, e.g. `birthday`.")
     channels: list[Channel]
+    category: str = Field(default="marketing", description="`marketing` or `service`.")
+    topic: str = Field(default="", description="What a customer can switch off.")
     version: int
     updated_at: str | None
 
