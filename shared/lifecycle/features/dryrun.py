@@ -63,6 +63,7 @@ class Exclusion:
     customer_id: str
     campaign_id: str
     reason: str
+    sent_at: str | None = None  # when it would have been sent (UTC), as in PlannedMessage
 
 
 def _candidates(
@@ -147,7 +148,10 @@ def dry_run(
                     if planned.skip_reason:
                         excluded.append(
                             Exclusion(
-                                planned.customer_id, campaign.campaign_id, planned.skip_reason
+                                planned.customer_id,
+                                campaign.campaign_id,
+                                planned.skip_reason,
+                                utc_iso(planned.deliver_at),
                             )
                         )
                         continue
@@ -179,7 +183,14 @@ def _send_in_order(
 
     def skip(entry: _Due, reason: str) -> None:
         entry.state = "skipped"
-        excluded.append(Exclusion(entry.planned.customer_id, entry.campaign.campaign_id, reason))
+        excluded.append(
+            Exclusion(
+                entry.planned.customer_id,
+                entry.campaign.campaign_id,
+                reason,
+                utc_iso(entry.planned.deliver_at),
+            )
+        )
 
     while queue:
         at, index, entry = heapq.heappop(queue)
