@@ -54,10 +54,8 @@ def one_click(token: str) -> Response[str]:
 
 @app.get("/p/<token>")
 def show_preferences(token: str) -> Response[str]:
-    settings = get_settings()
-    return _respond(
-        preferences.show_preferences(token, signing_keys(settings), get_clock().now(), settings)
-    )
+    key = signing_keys(get_settings())
+    return _respond(preferences.show_preferences(token, key, get_clock().now(), _accept_language()))
 
 
 def _form_body() -> str:
@@ -76,9 +74,9 @@ def _form_body() -> str:
 
 @app.post("/p/<token>")
 def save_preferences(token: str) -> Response[str]:
-    settings = get_settings()
+    key = signing_keys(get_settings())
     page = preferences.submit_preferences(
-        token, _form_body(), signing_keys(settings), get_clock().now(), settings
+        token, _form_body(), key, get_clock().now(), _accept_language()
     )
     return _respond(page)
 

@@ -103,16 +103,18 @@ def test_given_link_when_get_then_page_lists_topics_per_channel_and_nothing_chan
     response = _call(world, "preferences_get.json", _prefs_token())
     assert response["statusCode"] == 200
     page = response["body"]
-    assert '<html lang="en">' in page
-    # Marketing topics of active/paused campaigns on the customer's channels; names in German.
-    assert 'name="topic:email:birthday" checked' in page
-    assert '<span lang="de">Geburtstagsangebote</span>' in page
-    assert '<span lang="de">Rundbrief</span>' in page
+    # The customer's language (de-DE), on the shared page layout.
+    assert '<html lang="de-DE">' in page and "Ihre Einstellungen" in page
+    # Marketing topics of active/paused campaigns on the customer's channels, named in German.
+    assert re.search(
+        r'name="topic:email:birthday"[^>]* checked>\s*<span>Geburtstagsangebote<', page
+    )
+    assert "<span>Rundbrief</span>" in page
     assert "secret" not in page  # a draft campaign's topic
     assert "post_purchase_survey" not in page  # a service campaign
     # SMS was never agreed to: no switch that would give first consent by link.
-    assert 'name="channel:sms"' not in page and "not signed up for text messages" in page
-    assert "Unsubscribe from everything" in page
+    assert 'name="channel:sms"' not in page and "nicht für SMS angemeldet" in page
+    assert "Von allem abmelden" in page
     assert _customer() == before and events_of("c-001") == trail
 
 
@@ -121,7 +123,7 @@ def test_given_topic_unticked_when_post_then_saved_recorded_and_undo_restores_ex
     body = _form(action="save", shown=ALL_SHOWN, channel__email="on", topic__email__birthday="on")
     response = _call(world, "preferences_post.json", token, body)
     assert response["statusCode"] == 200
-    assert "Your preferences are saved." in response["body"]
+    assert "Ihre Einstellungen sind gespeichert." in response["body"]
     assert _customer()["topics_off"] == {"email": ["newsletter"]}
     [event] = events_of("c-001")[-1:]
     assert (event.via, event.changes) == (
@@ -132,7 +134,7 @@ def test_given_topic_unticked_when_post_then_saved_recorded_and_undo_restores_ex
     assert undo is not None and undo.group(1) == event.event_id
 
     undone = _call(world, "preferences_post.json", token, _form(action="undo", event=undo.group(1)))
-    assert undone["statusCode"] == 200 and "undone" in undone["body"]
+    assert undone["statusCode"] == 200 and "rückgängig gemacht" in undone["body"]
     assert _customer()["topics_off"] == {}
     last = events_of("c-001")[-1]
     assert (last.via, last.undoes) == ("undo", event.event_id)
@@ -307,3 +309,19 @@ def test_given_fixture_post_when_sent_then_newsletter_off_and_history_api_shows_
         "page",
         [{"channel": "email", "action": "topic_off", "topic": "birthday"}],
     )
+
+
+def test_given_customer_without_locale_when_browser_asks_japanese_then_page_and_names_in_japanese(
+    world,
+):
+    event_headers = {"Accept-Language": "ja,en;q=0.5"}
+    response = _call(
+        world,
+        "preferences_get.json",
+        _prefs_token("c-002"),
+        headers={**load_event("unsubscribe/preferences_get.json")["headers"], **event_headers},
+    )
+    page = response["body"]
+    assert response["statusCode"] == 200 and '<html lang="ja">' in page
+    assert "<span>誕生日特典</span>" in page  # built-in name of the birthday topic
+    assert '<span lang="en">Newsletter</span>' in page  # the campaign names it in en, de only

@@ -34,10 +34,9 @@ from lifecycle.campaigns.model import CHANNELS, TOPIC_RE
 from lifecycle.campaigns.repository import list_stored
 from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
-from lifecycle.core.settings import Settings
 from lifecycle.core.tokens import Keys, PreferencesClaim, TokenError, verify_preferences
 from lifecycle.features import preference_page
-from lifecycle.features.unsubscribe import Page
+from lifecycle.pages import Page, PageLocale, negotiate
 from lifecycle.rules import consent as rules
 from lifecycle.rules.consent import ADDRESS_FIELD, ConsentState
 from lifecycle.rules.records import CUSTOMER_ID_RE, is_erased
@@ -45,9 +44,6 @@ from lifecycle.rules.topics import topic_name
 from lifecycle.store import consent as trail
 from lifecycle.store.customers import ConsentSaved, get_customer, save_consent
 
-STATUS_FOR_TOKEN_ERROR = {"malformed": 400, "forged": 403, "expired": 410}
-ERASED_STATUS = 410
-BAD_FORM = 400
 CONFLICT = 409
 MAX_FORM_BYTES = 16_384
 MAX_FIELDS = 200
@@ -85,8 +81,6 @@ class PreferencesView:
     channels: tuple[ChannelPrefs, ...]
     notice: str | None = None
     undo_event: str | None = None
-    company_name: str = ""
-    postal_address: str = ""
 
 
 # ----------------------------------------------------------------------------- topics
@@ -105,10 +99,10 @@ def marketing_topics() -> dict[str, dict[str, Any]]:
 
 
 def preferences_view(
-    customer: dict[str, Any], action: str, settings: Settings, **notice: Any
+    customer: dict[str, Any], action: str, locale: str, **notice: Any
 ) -> PreferencesView:
+    """What the page shows, topic names in ``locale`` (the page's language) where known."""
     state = ConsentState.of(customer)
-    locale = customer.get("locale")
     topics = marketing_topics()
     channels = []
     for channel in CHANNELS:
@@ -133,13 +127,7 @@ def preferences_view(
                 topics=tuple(listed),
             )
         )
-    return PreferencesView(
-        action=action,
-        channels=tuple(channels),
-        company_name=settings.company_name,
-        postal_address=settings.postal_address,
-        **notice,
-    )
+    return PreferencesView(action=action, channels=tuple(channels), **notice)
 
 
 # ----------------------------------------------------------------------------- the form
@@ -223,33 +211,46 @@ def _claim(key: Keys, token: str, now: datetime) -> PreferencesClaim:
     return claim
 
 
-def _customer(key: Keys, token: str, now: datetime) -> dict[str, Any] | Page:
+def _locale(customer: dict[str, Any] | None, accept_language: str | None) -> PageLocale:
+    locale = (customer or {}).get("locale")
+    return negotiate(str(locale) if locale else None, accept_language)
+
+
+def _customer(
+    key: Keys, token: str, now: datetime, accept_language: str | None
+) -> dict[str, Any] | Page:
     try:
         claim = _claim(key, token, now)
     except TokenError as exc:
         logger.info("preferences token rejected", kind=exc.kind)
-        return preference_page.link_error(STATUS_FOR_TOKEN_ERROR[exc.kind], exc.kind)
+        return preference_page.invalid_link(exc.kind, _locale(None, accept_language))
     customer = get_customer(claim.customer_id)
     if customer is None or is_erased(customer):
         # Erased (or never known): the link is gone; nothing is stored.
-        return preference_page.link_error(ERASED_STATUS, "erased")
+        return preference_page.invalid_link("erased", _locale(None, accept_language))
     return customer
 
 
-def show_preferences(token: str, key: Keys, now: datetime, settings: Settings) -> Page:
+def show_preferences(
+    token: str, key: Keys, now: datetime, accept_language: str | None = None
+) -> Page:
     """GET: the customer's current preferences; changes nothing."""
-    customer = _customer(key, token, now)
+    customer = _customer(key, token, now, accept_language)
     if isinstance(customer, Page):
         return customer
-    return preference_page.render(preferences_view(customer, token, settings))
+    locale = _locale(customer, accept_language)
+    return preference_page.render(preferences_view(customer, token, locale.tag), locale)
 
 
-def submit_preferences(token: str, body: str, key: Keys, now: datetime, settings: Settings) -> Page:
+def submit_preferences(
+    token: str, body: str, key: Keys, now: datetime, accept_language: str | None = None
+) -> Page:
     """POST: save the form (or undo a change) and show the saved state."""
-    customer = _customer(key, token, now)
+    customer = _customer(key, token, now, accept_language)
     if isinstance(customer, Page):
         return customer
     customer_id = str(customer["customer_id"])
+    locale = _locale(customer, accept_language)
     try:
         fields = parse_form(body)
         action = _one(fields, "action")
@@ -260,13 +261,13 @@ def submit_preferences(token: str, body: str, key: Keys, now: datetime, settings
                 raise FormError("unsubscribe_all takes no other field")
             saved = save_consent(customer_id, _everything_off(utc_iso(now)), trail.PAGE, now)
         elif action == "undo":
-            return _undo(customer_id, _one(fields, "event"), token, now, settings)
+            return _undo(customer_id, _one(fields, "event"), token, now, locale)
         else:
             raise FormError("unknown action")
     except FormError as exc:
         logger.info("preferences form rejected", reason=str(exc))
-        return preference_page.bad_form(BAD_FORM)
-    return _saved(customer_id, saved, token, settings)
+        return preference_page.bad_form(locale)
+    return _saved(customer_id, saved, token, locale)
 
 
 def _everything_off(at: str) -> Any:
@@ -279,27 +280,32 @@ def _everything_off(at: str) -> Any:
     return change
 
 
-def _saved(customer_id: str, saved: ConsentSaved | None, token: str, settings: Settings) -> Page:
+def _shown(
+    customer_id: str, token: str, locale: PageLocale, status: int = 200, **notice: Any
+) -> Page:
+    """The saved state as the page shows it; 410 when the customer was erased meanwhile."""
     customer = get_customer(customer_id)
-    if saved is None or customer is None or is_erased(customer):
-        return preference_page.link_error(ERASED_STATUS, "erased")  # erased meanwhile
+    if customer is None or is_erased(customer):
+        return preference_page.invalid_link("erased", locale)
+    view = preferences_view(customer, token, locale.tag, **notice)
+    return preference_page.render(view, locale, status)
+
+
+def _saved(customer_id: str, saved: ConsentSaved | None, token: str, locale: PageLocale) -> Page:
+    if saved is None:
+        return preference_page.invalid_link("erased", locale)  # erased meanwhile
     if saved.event is None:
-        return preference_page.render(
-            preferences_view(customer, token, settings, notice="unchanged")
-        )
+        return _shown(customer_id, token, locale, notice="unchanged")
     logger.info(
         "preferences saved",
         customer_id=customer_id,
         event_id=saved.event.event_id,
         changes=len(saved.event.changes),
     )
-    view = preferences_view(
-        customer, token, settings, notice="saved", undo_event=saved.event.event_id
-    )
-    return preference_page.render(view)
+    return _shown(customer_id, token, locale, notice="saved", undo_event=saved.event.event_id)
 
 
-def _undo(customer_id: str, event_id: str, token: str, now: datetime, settings: Settings) -> Page:
+def _undo(customer_id: str, event_id: str, token: str, now: datetime, locale: PageLocale) -> Page:
     if not EVENT_ID_RE.match(event_id):
         raise FormError("not an event id")
     event = trail.get_event(customer_id, event_id)
@@ -315,19 +321,13 @@ def _undo(customer_id: str, event_id: str, token: str, now: datetime, settings: 
         return target if state == expected else state
 
     saved = save_consent(customer_id, change, trail.UNDO, now, undoes=event_id)
-    if conflict and saved is not None:
-        customer = get_customer(customer_id)
-        if customer is not None and not is_erased(customer):
-            view = preferences_view(customer, token, settings, notice="conflict")
-            return preference_page.render(view, status=CONFLICT)
-    if saved is not None and saved.event is not None:
-        customer = get_customer(customer_id)
-        if customer is not None and not is_erased(customer):
-            view = preferences_view(
-                customer, token, settings, notice="undone", undo_event=saved.event.event_id
-            )
-            return preference_page.render(view)
-    return _saved(customer_id, saved, token, settings)
+    if saved is None:
+        return preference_page.invalid_link("erased", locale)
+    if conflict:
+        return _shown(customer_id, token, locale, CONFLICT, notice="conflict")
+    if saved.event is None:
+        return _shown(customer_id, token, locale, notice="unchanged")
+    return _shown(customer_id, token, locale, notice="undone", undo_event=saved.event.event_id)
 
 
 def consent_history(customer_id: str) -> list[dict[str, Any]]:
