@@ -109,8 +109,9 @@ def history(
     description=(
         "The customer becomes a tombstone (consent withdrawn, every channel unsubscribed); "
         "ledger items lose their context and queued ones are skipped as `erased`; survey "
-        "answers lose comment and order id. Their survey and unsubscribe links answer 410 "
-        "and store nothing; later imports of the id are rejected (`erased`). Answers 200 "
+        "answers lose comment and order id; the consent trail is deleted. Their survey, "
+        "unsubscribe and preference links answer 410 and store nothing; later imports of the "
+        "id are rejected (`erased`). Answers 200 "
         "also when the customer is unknown."
     ),
     operation_id="eraseCustomer",
