@@ -9,8 +9,9 @@ Usage::
     python scripts/catalogs.py update   # extract the texts, merge them into every catalog
                                         # (new entries empty, removed ones dropped; English
                                         # is filled with the source text)
-    python scripts/catalogs.py check    # exit 1 listing untranslated, fuzzy, stale entries
-                                        # and placeholders that differ from the source
+    python scripts/catalogs.py check    # exit 1 listing untranslated (or copied) entries,
+                                        # fuzzy and stale ones, and placeholders that differ
+                                        # from the source
     python scripts/catalogs.py update --add sv   # also start a catalog for a new language
 """
 
@@ -109,6 +110,10 @@ def check() -> list[str]:
             source, translated = str(message.id), str(message.string or "")
             if not translated.strip():
                 problems.append(f"{name}: untranslated {source!r}")
+            elif name != DEFAULT and translated == source and len(source.split()) > 1:
+                # A sentence copied verbatim is a placeholder, not a translation (one word,
+                # such as "E-mail", may well be the same).
+                problems.append(f"{name}: copied, not translated {source!r}")
             elif message.fuzzy:
                 problems.append(f"{name}: fuzzy {source!r}")
             elif placeholders(source) != placeholders(translated):

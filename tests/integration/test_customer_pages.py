@@ -157,3 +157,24 @@ def test_given_a_forged_unsubscribe_link_when_opened_then_the_browsers_language(
     page = _call(shop, "u", "GET", "abc.def", "pl-PL,pl;q=0.9")
     assert page["statusCode"] == 403 and _lang(page) == "pl-PL"
     assert "Ten link jest nieprawidłowy." in page["body"]
+
+
+def test_given_a_topic_link_when_confirmed_and_posted_then_the_pages_name_the_topic(shop):
+    keys = signing_keys(get_settings())
+    token = sign_unsubscribe(
+        keys,
+        customer_id="c-de",
+        channel="email",
+        campaign_id="camp",
+        now=NOW,
+        ttl_days=400,
+        topic="birthday",
+    )
+    confirm = _call(shop, "u", "GET", token, None)
+    assert (
+        'keine E-Mails zum Thema „<span lang="de">Geburtstagsangebote</span>“ mehr'
+        in confirm["body"]
+    )
+    done = _call(shop, "u", "POST", token, None, "List-Unsubscribe=One-Click")
+    assert done["statusCode"] == 200 and "<h1>Sie sind abgemeldet</h1>" in done["body"]
+    assert "Andere Nachrichten, die Sie abonniert haben, erhalten Sie weiterhin." in done["body"]

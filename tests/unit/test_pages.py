@@ -109,6 +109,21 @@ def test_given_a_catalog_with_a_wrong_placeholder_when_checked_then_reported(tmp
     assert len(problems) == 1 and "placeholders" in problems[0] and "niedrig" in problems[0]
 
 
+def test_given_a_sentence_copied_untranslated_when_checked_then_reported(tmp_path, monkeypatch):
+    tool = _catalog_tool()
+    po = (ROOT / "shared/lifecycle/pages/locales/fr/LC_MESSAGES/pages.po").read_text()
+    copied = po.replace(
+        'msgstr "Merci pour votre réponse !"', 'msgstr "Thank you for your answer!"'
+    )
+    assert copied != po
+    target = tmp_path / "fr" / "LC_MESSAGES" / "pages.po"
+    target.parent.mkdir(parents=True)
+    target.write_text(copied)
+    monkeypatch.setattr(tool, "catalog_path", lambda name: tmp_path / name / "LC_MESSAGES/pages.po")
+    monkeypatch.setattr(tool, "CATALOGS", ("fr",))
+    assert tool.check() == ["fr: copied, not translated 'Thank you for your answer!'"]
+
+
 def test_given_an_unknown_catalog_when_translations_asked_then_value_error():
     with pytest.raises(ValueError, match="no catalog"):
         translations("../../etc")
@@ -128,9 +143,14 @@ TEMPLATES = [
     ("survey.html", SURVEY),
     ("survey.html", {**SURVEY, "kind": "csat", "scores": [1, 2, 3, 4, 5], "error": "score"}),
     ("survey_thanks.html", {}),
-    ("unsubscribe_confirm.html", {"action": "tok", "channel": "email"}),
-    ("unsubscribe_confirm.html", {"action": "tok", "channel": "sms"}),
-    ("unsubscribed.html", {"channel": "email"}),
+    ("unsubscribe_confirm.html", {"action": "tok", "channel": "email", "topic": None}),
+    ("unsubscribe_confirm.html", {"action": "tok", "channel": "sms", "topic": None}),
+    (
+        "unsubscribe_confirm.html",
+        {"action": "tok", "channel": "email", "topic": "Geburtstagsangebote", "topic_lang": "de"},
+    ),
+    ("unsubscribed.html", {"channel": "email", "topic": None, "topic_lang": None}),
+    ("unsubscribed.html", {"channel": "sms", "topic": "Birthday offers", "topic_lang": "en"}),
     ("link_error.html", {"link": "survey", "reason": "expired"}),
 ]
 
@@ -239,3 +259,16 @@ def test_given_a_page_locale_when_a_date_is_formatted_then_the_locales_format(ta
 
     template = environment(negotiate(tag).catalog).from_string("{{ d | date }}")
     assert template.render(d=date(2027, 2, 28), page_locale=negotiate(tag)) == expected
+
+
+def test_given_a_topic_name_with_markup_when_shown_then_escaped_with_its_own_lang():
+    html = render_page(
+        "unsubscribed.html",
+        negotiate("fr"),
+        branding=BRAND,
+        channel="email",
+        topic="<b>Offres</b>",
+        topic_lang='de"x',
+    ).html
+    assert '« <span lang="de&#34;x">&lt;b&gt;Offres&lt;/b&gt;</span> »' in html
+    assert "Vous ne recevrez plus d’e-mails" in html

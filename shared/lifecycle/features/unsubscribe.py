@@ -17,6 +17,7 @@ from lifecycle.messages.channels import CHANNELS
 from lifecycle.pages import Page, PageLocale, link_error, negotiate, render_page
 from lifecycle.rules.consent import one_click
 from lifecycle.rules.records import is_erased
+from lifecycle.rules.topics import topic_name
 from lifecycle.store.consent import ONE_CLICK
 from lifecycle.store.customers import ConsentSaved, get_customer, save_consent
 
@@ -38,12 +39,27 @@ def _locale(customer: dict[str, Any] | None, accept_language: str | None) -> Pag
     return negotiate(str(locale) if locale else None, accept_language)
 
 
-def _confirm_markup(token: str, channel: str, locale: PageLocale) -> Page:
-    return render_page("unsubscribe_confirm.html", locale, action=token, channel=channel)
+def _topic(topic: str | None, locale: PageLocale) -> tuple[str | None, str | None]:
+    """The topic's name in the page's language and the tag it is written in (None, None
+    when the link is for the whole channel)."""
+    return topic_name(topic, locale.tag) if topic else (None, None)
 
 
-def _done_markup(channel: str, locale: PageLocale) -> Page:
-    return render_page("unsubscribed.html", locale, channel=channel)
+def _confirm_markup(token: str, channel: str, topic: str | None, locale: PageLocale) -> Page:
+    name, lang = _topic(topic, locale)
+    return render_page(
+        "unsubscribe_confirm.html",
+        locale,
+        action=token,
+        channel=channel,
+        topic=name,
+        topic_lang=lang,
+    )
+
+
+def _done_markup(channel: str, topic: str | None, locale: PageLocale) -> Page:
+    name, lang = _topic(topic, locale)
+    return render_page("unsubscribed.html", locale, channel=channel, topic=name, topic_lang=lang)
 
 
 def _verified(key: Keys, token: str, now: datetime) -> UnsubscribeClaim:
@@ -79,7 +95,7 @@ def confirmation_page(
     customer = get_customer(claim.customer_id)
     if is_erased(customer):
         return _erased_page(accept_language)
-    return _confirm_markup(token, claim.channel, _locale(customer, accept_language))
+    return _confirm_markup(token, claim.channel, claim.topic, _locale(customer, accept_language))
 
 
 def unsubscribe(token: str, key: Keys, now: datetime, accept_language: str | None = None) -> Page:
@@ -104,4 +120,4 @@ def unsubscribe(token: str, key: Keys, now: datetime, accept_language: str | Non
         known_customer=saved is not None,
     )
     # Same answer whether or not the customer still exists: reveals nothing.
-    return _done_markup(claim.channel, _locale(customer, accept_language))
+    return _done_markup(claim.channel, claim.topic, _locale(customer, accept_language))
