@@ -50,8 +50,11 @@ template: $(STAMP)
 pytest: browser
 
 # pytest exits 5 when it collects no test: that is a failure here, not a pass.
+# Tests run in parallel (pytest-xdist), one worker per core; PYTEST_WORKERS=0 runs them in
+# this process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	@$(BIN)/pytest; status=$$?; \
+	@$(BIN)/pytest -n $(PYTEST_WORKERS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$status
 

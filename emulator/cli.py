@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-policy", action="store_true", help="run the demo without a policy")
     for command in (sim, demo):
         command.add_argument("--chaos", metavar="SPEC", help=CHAOS_HELP)
+        command.add_argument(
+            "--quiet", action="store_true", help="no progress line per simulated day on stderr"
+        )
     serve = commands.add_parser(
         "serve",
         help="simulate (the demo data set when no files are given), then serve the API, the "
@@ -325,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         config = demo_config(args.out, args.redeliver, chaos, policy)
     else:
         config = _config(args, chaos)
+    if args.command != "dry-run" and not args.quiet and os.environ.get("LCM_QUIET") != "1":
+        config = replace(config, progress=True)
     try:
         if args.command == "dry-run":
             outcome = dry_run(config)

@@ -34,6 +34,7 @@ class SimulationConfig:
     responses: Path | None = None
     preferences: Path | None = None  # preference changes through the e-mails' links
     chaos: ChaosSpec | None = None  # faults to inject at the handlers' AWS calls
+    progress: bool = False  # one line per simulated day on stderr
     policy: Path | None = None  # the messaging policy, PUT /policy before anything runs
 
 

@@ -121,8 +121,8 @@ def _unsorted_items(table: Any) -> list[Any]:
 
 def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
     def _query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.get("index_name"):
-            return generic(self, *args, **kwargs)
+        if not kwargs.get("index_name") or "all_items" in self.__dict__:
+            return generic(self, *args, **kwargs)  # a table query, or fast already (nested)
         # The index query re-sorts its matches on a total order: the table's order is moot.
         self.all_items = _unsorted_items.__get__(self)
         try:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
-import io
 import json
 import logging
 import os
@@ -60,6 +59,7 @@ from emulator.events import (
 from emulator.motofast import fast_moto
 from emulator.readback import SurveyLinks
 from emulator.report import PlannerFigures
+from emulator.runlog import Progress, SimulatedTimeLog
 
 if TYPE_CHECKING:
     from emulator.inputs import ResponseLine, TimelineEntry
@@ -246,7 +246,7 @@ class Simulation:
         self._retries: list[tuple[datetime, int, str, dict[str, Any], int, datetime]] = []
         self._retry_sequence = 0
         self.responses_accepted = 0
-        self.log = io.StringIO()
+        self.log = SimulatedTimeLog(self.clock.now)  # lambda.log: simulated time on each line
         self._bind_logs()
 
     def _bind_logs(self) -> None:
@@ -490,6 +490,7 @@ class Simulation:
         plan = _Plan.of(self, start, start + timedelta(days=self.config.days))
         repeat = 2 if self.config.redeliver else 1
         moment = start
+        progress = Progress(start.date(), self.config.days, self.config.progress)
         self.boundary.chaos_on = True
         try:
             while True:
@@ -499,11 +500,34 @@ class Simulation:
                 moment = min(candidates)
                 if moment >= plan.end:
                     break
+                self._report_days(progress, moment)
                 self.clock.set(moment)
                 self._visit(plan, moment, repeat)
                 moment += timedelta(seconds=1)
         finally:
             self.boundary.chaos_on = False
+        self._report_days(progress, plan.end)
+
+    def _report_days(self, progress: Progress, moment: datetime) -> None:
+        """One progress line for each simulated day that ended before ``moment``."""
+        if not progress.enabled:
+            return
+        while progress.reported < min(self.config.days, (moment.date() - progress.first).days):
+            day = progress.first + timedelta(days=progress.reported)
+            self._earliest_due()  # the due index, read again only if planning ran since
+            progress.day_done(day, self._provider_count(), len(self._pending or []))
+
+    @staticmethod
+    def _provider_count() -> int:
+        """Messages SES and SNS have accepted so far."""
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        from emulator.environment import ACCOUNT
+
+        return len(ses_backends[ACCOUNT][REGION].sent_messages) + len(
+            sns_backends[ACCOUNT][REGION].sms_messages
+        )
 
     def _candidates(self, plan: _Plan, moment: datetime) -> list[datetime]:
         """The instants from ``moment`` on at which each kind of thing happens next."""

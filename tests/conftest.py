@@ -22,6 +22,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "LifecycleMessagingTests",
         "POWERTOOLS_SERVICE_NAME": "lifecycle-messaging",
+        "LCM_QUIET": "1",  # the runner's command line prints no progress lines in tests
     }
 )
 for _name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
@@ -37,16 +38,21 @@ SENDER = "messages@example.com"
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """A moto deployment of template.yaml with the layer bound to its tables."""
+    """A moto deployment of template.yaml with the layer bound to its tables.
+
+    moto runs with the runner's fast paths (emulator/motofast.py: the same answers, tested in
+    tests/unit/test_emulator_motofast.py), which take most of moto's own cost off each call.
+    """
     import boto3
     from moto import mock_aws
 
+    from emulator.motofast import fast_moto
     from emulator.template import LocalDeployment
     from lifecycle.core import aws as lifecycle_aws
     from lifecycle.core import settings
     from lifecycle.store import models
 
-    with mock_aws():
+    with mock_aws(), fast_moto():
         session = boto3.Session(region_name="us-east-1")
         deployment = LocalDeployment.create(
             ROOT / "template.yaml", session=session, parameters={"SenderEmail": SENDER}

@@ -24,12 +24,13 @@ def deployment() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
+    from emulator.motofast import fast_moto
     from emulator.template import LocalDeployment
     from lifecycle.core import aws as lifecycle_aws
     from lifecycle.core import settings
     from lifecycle.store import models
 
-    with mock_aws():
+    with mock_aws(), fast_moto():
         session = boto3.Session(region_name="us-east-1")
         local = LocalDeployment.create(
             ROOT / "template.yaml", session=session, parameters={"SenderEmail": SENDER}
