@@ -234,3 +234,14 @@ def test_given_policy_step_when_day_is_listed_then_skipped_messages_rank_nowhere
     contenders = policy_step.planned_contenders(item(miss), policy_step.local_day(item(miss)))
     assert [c.campaign_id for c in contenders] == ["miss"]
     assert process_delivery(miss, at("2027-03-20 09:30"), deps()) == ledger.SENT
+
+
+def test_given_counted_customer_when_erased_then_the_budget_is_deleted(setup):
+    from lifecycle.features.erasure import erase_customer
+
+    given_policy(POLICY)
+    vip = given_item("vip", "birthday", "2027-03-20 10:30")
+    assert process_delivery(vip, at("2027-03-20 10:30"), deps()) == ledger.SENT
+    assert store.get_budget("gold").version == 1
+    erase_customer("gold", at("2027-03-21 10:00"))
+    assert store.get_budget("gold") == store.Budget("gold", {}, 0)

@@ -8,7 +8,8 @@ What stays is what keeps the person suppressed and the books consistent:
   context; queued ones are skipped with reason ``erased``;
 * survey responses keep their score (aggregates stay right) but lose comment and order id;
 * the consent trail (every recorded consent change) is deleted: the tombstone itself keeps
-  the person unsubscribed.
+  the person unsubscribed;
+* the messaging policy's send budget (what the caps counted for the person) is deleted.
 
 What keeps it erased: imports never write over a tombstone (the line is rejected with reason
 ``erased``, see :mod:`lifecycle.features.importer`), and the customer's survey and
@@ -26,6 +27,7 @@ from lifecycle.store import ledger
 from lifecycle.store.consent import delete_events
 from lifecycle.store.customers import write_tombstone
 from lifecycle.store.dates import delete_dates
+from lifecycle.store.policy import delete_budget
 from lifecycle.store.responses import redact_customer_responses
 
 ERASED = "erased"
@@ -58,4 +60,5 @@ def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
             redacted += 1
     responses = redact_customer_responses(customer_id)
     dates = delete_dates(customer_id)
+    delete_budget(customer_id)
     return ErasureReport(found, redacted, cancelled, responses, dates, delete_events(customer_id))

@@ -177,3 +177,8 @@ def planned_between(customer_id: str, start: datetime, end: datetime) -> list[De
 
 
 _ONE_SECOND = timedelta(seconds=1)
+
+
+def delete_budget(customer_id: str) -> None:
+    """Erasure: forget what was counted for the customer (the tombstone sends nothing more)."""
+    SendBudgetModel(customer_id=customer_id).delete()
