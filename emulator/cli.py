@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.chaos import ChaosSpec
+from emulator.report import QUEUED_MEANS, campaign_line, counts_text, survey_line
 from emulator.runner import InputError, SimulationConfig, SimulationResult, dry_run, simulate
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -149,9 +150,11 @@ def summary(result: SimulationResult, out: Path) -> str:
         )
     channels = ", ".join(f"{k} {v}" for k, v in report["by_channel"].items())
     lines.append(f"Messages sent: {report['messages']} ({channels})")
-    for campaign, counts in report["by_campaign"].items():
-        detail = ", ".join(f"{key} {value}" for key, value in counts.items())
-        lines.append(f"  {campaign}: {detail}")
+    if report["by_campaign"]:
+        width = max(len(campaign) for campaign in report["by_campaign"])
+        lines.append(f"By campaign ({QUEUED_MEANS}):")
+        for campaign, counts in report["by_campaign"].items():
+            lines.append(f"  {campaign:<{width}}  {campaign_line(counts)}")
     locales = Counter(
         m["headers"].get("Content-Language", "?")
         for m in result.messages
@@ -165,10 +168,7 @@ def summary(result: SimulationResult, out: Path) -> str:
     if offsets:
         lines.append("By UTC offset: " + ", ".join(f"{k} {v}" for k, v in sorted(offsets.items())))
     for campaign, survey in report["surveys"].items():
-        lines.append(
-            f"Survey {campaign}: sent {survey['sent']}, responses {survey['responses']}, "
-            f"NPS {survey['nps']}, CSAT {survey['csat']}"
-        )
+        lines.append(survey_line(campaign, survey))
     planner = report["planner"]
     lines.append(
         f"Planner: {planner['customers_read']} customer items read for "
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome = dry_run(config)
             print(
                 f"Dry run {config.start} + {config.days} days: {outcome['messages']} messages "
-                f"would be sent; excluded: {outcome['excluded']}; "
+                f"would be sent; excluded: {counts_text(outcome['excluded'])}; "
                 f"rejected records: {len(outcome['rejected'])}"
             )
             print(f"Wrote {config.out / 'plan.jsonl'} and {config.out / 'excluded.jsonl'}")

@@ -246,3 +246,58 @@ def write_outputs(
         json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     (out / "lambda.log").write_text(log_text, encoding="utf-8")
+
+
+# -- the console summary's words ---------------------------------------------------------------
+# Ledger states in the order a marketer reads them; any other state follows, then skips and
+# failures with their reasons.
+_STATE_ORDER = ("sent", "delivered", "bounced", "complained", "queued", "sending")
+QUEUED_MEANS = (
+    "queued = planned, but its send time had not come when the period ended (it would go out later)"
+)
+
+
+def _reason(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _counted(counts: Iterable[tuple[str, int]]) -> str:
+    return ", ".join(f"{_reason(key)} {value}" for key, value in counts)
+
+
+def campaign_line(counts: dict[str, int]) -> str:
+    """One campaign's ledger items in words: ``sent 153; skipped 27 (no consent 23, ...)``."""
+    plain: dict[str, int] = {}
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, value in counts.items():
+        state, _, reason = key.partition(":")
+        if reason:
+            reasons[state][reason] += value
+        else:
+            plain[state] = plain.get(state, 0) + value
+    order = [s for s in _STATE_ORDER if s in plain] + sorted(set(plain) - set(_STATE_ORDER))
+    parts = [f"{state} {plain[state]}" for state in order]
+    for state in sorted(reasons):
+        total = sum(reasons[state].values())
+        parts.append(f"{state} {total} ({_counted(reasons[state].most_common())})")
+    return "; ".join(parts)
+
+
+def survey_line(campaign: str, survey: dict[str, Any]) -> str:
+    """A survey campaign in words: sent, answered, and the score its answers give."""
+    text = f"Survey {campaign}: {survey['sent']} sent, {survey['responses']} answered"
+    if survey.get("nps") is not None:
+        text += (
+            f"; NPS {survey['nps']:+g} ({survey.get('promoters', 0)} promoters, "
+            f"{survey.get('passives', 0)} passives, {survey.get('detractors', 0)} detractors)"
+        )
+    if survey.get("csat") is not None:
+        text += f"; CSAT {survey['csat']:g} of 5"
+    if not survey["responses"]:
+        text += "; no answers yet, so no score"
+    return text
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``{"no_consent": 3, "holdout": 1}`` as ``no consent 3, holdout 1`` (``none`` if empty)."""
+    return _counted(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
