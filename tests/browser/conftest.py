@@ -5,7 +5,8 @@
   FAILS the test: ``make browser`` installs it (``make test`` does so first).
 * ``site`` (module): a moto deployment of ``template.yaml`` with branding parameters, a few
   customers, and a local HTTP server on 127.0.0.1 that turns each request into an API Gateway
-  REST proxy event for the real ``functions/survey`` and ``functions/unsubscribe`` handlers.
+  REST proxy event for the real ``functions/survey`` and ``functions/unsubscribe`` handlers
+  (``/s/``, ``/u/`` and the preference centre ``/p/``).
 * ``tab`` (module): one page per viewport width (375 px phone, 1280 px desktop), reused by
   every test; ``Tab.open`` resets the console-error list, ``Tab.shot`` saves a full-page PNG
   under ``out/screenshots/`` with a stable name.
@@ -57,6 +58,33 @@ CUSTOMERS = [
     {"customer_id": "c-de", "locale": "de-DE", "timezone": "Europe/Berlin", "country": "DE"},
     {"customer_id": "c-ja", "locale": "ja-JP", "timezone": "Asia/Tokyo", "country": "JP"},
     {"customer_id": "c-en", "locale": "en-GB", "timezone": "Europe/London", "country": "GB"},
+    {"customer_id": "c-ko", "locale": "ko-KR", "timezone": "Asia/Seoul", "country": "KR"},
+    {"customer_id": "c-prefs", "locale": "de-DE", "timezone": "Europe/Berlin", "country": "DE"},
+]
+# Marketing campaigns whose topics the preference centre lists (e-mail; one also by SMS).
+CAMPAIGNS = [
+    {
+        "campaign_id": "bday",
+        "name": "Birthday",
+        "status": "active",
+        "occasion": {"type": "birthday"},
+        "channels": ["email"],
+        "send_at_local": "09:00",
+        "default_timezone": "UTC",
+        "content": {"email": {"en": {"subject": "Happy birthday", "text": "Hi"}}},
+    },
+    {
+        "campaign_id": "news",
+        "name": "News",
+        "status": "active",
+        "occasion": {"type": "inactivity", "days": 30},
+        "topic": "newsletter",
+        "topic_names": {"en": "Newsletter", "de": "Rundbrief"},
+        "channels": ["email"],
+        "send_at_local": "10:00",
+        "default_timezone": "UTC",
+        "content": {"email": {"en": {"subject": "News", "text": "News"}}},
+    },
 ]
 
 
@@ -93,6 +121,8 @@ _EVENTS = {
     ("s", "POST"): "survey/post_answer.json",
     ("u", "GET"): "unsubscribe/get.json",
     ("u", "POST"): "unsubscribe/post_one_click.json",
+    ("p", "GET"): "unsubscribe/preferences_get.json",
+    ("p", "POST"): "unsubscribe/preferences_post.json",
 }
 
 
@@ -142,7 +172,7 @@ def _server(handlers: dict[str, Callable[..., Any]], log: list[tuple[str, str, i
             self._invoke("POST")
 
         def _invoke(self, method: str) -> None:
-            match = re.fullmatch(r"/([su])/([^/?#]+)", urlsplit(self.path).path)
+            match = re.fullmatch(r"/([sup])/([^/?#]+)", urlsplit(self.path).path)
             if match is None:
                 self._answer(404, {"Content-Type": "text/plain"}, "not found")
                 return
@@ -180,7 +210,7 @@ def site() -> Iterator[Site]:
     from lifecycle.core import settings
     from lifecycle.core.clock import SimulatedClock, SystemClock, set_clock
     from lifecycle.core.secrets import signing_keys
-    from lifecycle.features.importer import import_customers
+    from lifecycle.features.importer import import_campaigns, import_customers
     from lifecycle.store import models
 
     saved = dict(os.environ)
@@ -203,10 +233,12 @@ def site() -> Iterator[Site]:
             for c in CUSTOMERS
         ]
         assert not import_customers(lines, "customers.jsonl", NOW).rejected
+        assert not import_campaigns(json.dumps(CAMPAIGNS), "campaigns.json", NOW).rejected
         handlers = {
             "s": load_handler(deployment.functions["SurveyFunction"]),
             "u": load_handler(deployment.functions["UnsubscribeFunction"]),
         }
+        handlers["p"] = handlers["u"]  # the preference centre is served by the same function
         log: list[tuple[str, str, int]] = []
         server = _server(handlers, log)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

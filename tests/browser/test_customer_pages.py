@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lifecycle.core.tokens import sign, sign_unsubscribe
+from lifecycle.core.tokens import sign, sign_preferences, sign_unsubscribe
 from tests.browser.conftest import NOW, Site, Tab
 
 LAYOUT = """() => {
@@ -25,6 +25,8 @@ LAYOUT = """() => {
     h1: document.querySelector('h1').textContent.trim(),
     text: document.body.innerText,
     options: [...document.querySelectorAll('.scale label')].map(box),
+    rows: [...document.querySelectorAll('label:has(input[type=checkbox])')].map(box),
+    buttons: [...document.querySelectorAll('button')].map(box),
   };
 }"""
 
@@ -39,6 +41,11 @@ def _unsubscribe(site: Site, customer: str, channel: str = "email") -> str:
         site.keys, customer_id=customer, channel=channel, campaign_id="bday", now=NOW, ttl_days=400
     )
     return site.url(f"/u/{token}")
+
+
+def _preferences(site: Site, customer: str) -> str:
+    token = sign_preferences(site.keys, customer_id=customer, now=NOW, ttl_days=400)
+    return site.url(f"/p/{token}")
 
 
 def _layout(tab: Tab) -> dict[str, Any]:
@@ -195,3 +202,38 @@ def test_every_page_shows_the_brand_and_the_postal_address(tab: Tab, site: Site)
     assert tab.page.evaluate("() => document.querySelector('header img').naturalWidth") > 0
     assert "Hafenstraße 12" in tab.page.locator("footer address").inner_text()
     assert tab.errors == []
+
+
+def test_preference_centre_in_german_saves_and_undoes(tab: Tab, site: Site):
+    from lifecycle.store.customers import get_customer
+
+    response = tab.open(_preferences(site, "c-prefs"))
+    assert response.status == 200
+    layout = _layout(tab)
+    _assert_usable(tab, layout, "de-DE")
+    assert layout["h1"] == "Ihre Einstellungen" and "Rundbrief" in layout["text"]
+    assert len(layout["rows"]) == 3  # e-mail, birthday offers, newsletter
+    for box in layout["rows"] + layout["buttons"]:  # whole rows and buttons are tap targets
+        assert box["height"] >= 44 and box["x"] + box["width"] <= tab.width, box
+    tab.shot("preferences-de")
+    tab.page.locator("label", has_text="Rundbrief").click()
+    with tab.page.expect_navigation():
+        tab.page.locator("form:has(input[value=save]) button").click()
+    _assert_usable(tab, _layout(tab), "de-DE")
+    stored = get_customer("c-prefs")
+    assert stored is not None and "newsletter" in str(stored.get("topics_off"))
+    tab.shot("preferences-saved-de")
+    with tab.page.expect_navigation():
+        tab.page.locator("form:has(input[value=undo]) button").click()
+    _assert_usable(tab, _layout(tab), "de-DE")
+    restored = get_customer("c-prefs")
+    assert restored is not None and "newsletter" not in str(restored.get("topics_off"))
+
+
+def test_preference_centre_in_korean(tab: Tab, site: Site):
+    response = tab.open(_preferences(site, "c-ko"))
+    assert response.status == 200
+    layout = _layout(tab)
+    _assert_usable(tab, layout, "ko-KR")
+    assert "생일 혜택" in layout["text"]
+    tab.shot("preferences-ko")
