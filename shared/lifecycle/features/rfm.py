@@ -8,9 +8,9 @@ customer whose orders all left the window has the document removed.
 It works in three passes with bounded state:
 
 1. the orders of the window are scanned page by page and folded into one small summary per
-   customer who ordered (the only state that grows with the shop: about 350 bytes a customer,
-   ~0.5 GB for 1,000,000 at the function's 1,024 MB with the ranks; README "A
-   1M-customer day");
+   customer who ordered (the only state that grows with the shop: with the ranks about 440
+   bytes a customer, 440 MB for 1,000,000 measured by ``scripts/bench_rfm.py``, inside the
+   function's 1,024 MB; README "A 1M-customer day");
 2. the ranks are computed from the summaries (one sort per score);
 3. the customers are scanned page by page (only id and ``rfm``), compared with their new
    document and the changed ones written by a small thread pool (``UpdateItem`` moves no
