@@ -274,3 +274,64 @@ def test_given_viewer_when_previewing_a_draft_then_allowed(call, clock):
     _customer(clock)
     status, body = call("console_api/draft_preview_as_viewer.json")
     assert status == 200, body
+
+
+# ---------------------------------------------------------------- customer lookup
+
+
+def _people() -> None:
+    lines = [
+        json.dumps(customer_doc("c-001", email="Ana@Example.com", first_name="Ana")),
+        json.dumps(customer_doc("c-002", email="ana@example.com", consent={"email": False})),
+        json.dumps(customer_doc("c-003", email="bo@example.com")),
+    ]
+    assert import_customers(lines, "customers.jsonl", T0).imported == 3
+
+
+def test_given_customer_when_profile_read_then_contact_and_consent(call):
+    _people()
+    status, body = call("campaign_api/customer_get.json")
+    assert status == 200, body
+    assert body["erased"] is False
+    assert body["profile"]["first_name"] == "Ana"
+    assert body["consent"] == {"email": True, "sms": False}
+    assert "email_key" not in body["profile"]
+
+
+def test_given_unknown_customer_when_profile_read_then_404(call):
+    status, body = call(
+        "campaign_api/customer_get.json",
+        path="/customers/nobody",
+        pathParameters={"customer_id": "nobody"},
+    )
+    assert (status, body["error"]) == (404, "not_found")
+
+
+def test_given_erased_customer_when_profile_read_then_only_erased(call, clock):
+    _people()
+    from lifecycle.features.erasure import erase_customer
+
+    erase_customer("c-001", T0)
+    status, body = call("campaign_api/customer_get.json")
+    assert status == 200
+    assert (body["erased"], body["profile"], body["consent"]) == (True, {}, {})
+    status, found = call("campaign_api/customer_find.json")
+    assert found["customer_ids"] == ["c-002"]  # the tombstone keeps no address
+
+
+def test_given_address_in_any_case_when_searched_then_every_customer_with_it(call):
+    _people()
+    status, body = call("campaign_api/customer_find.json")
+    assert status == 200, body
+    assert body["customer_ids"] == ["c-001", "c-002"]
+
+
+@pytest.mark.parametrize("email", ["", "not-an-address", "a@@b.c", "x" * 400])
+def test_given_bad_address_when_searched_then_422(call, email):
+    status, body = call(
+        "campaign_api/customer_find.json",
+        queryStringParameters={"email": email},
+        multiValueQueryStringParameters={"email": [email]},
+    )
+    assert status == 422
+    assert body["errors"][0]["field"] == "email"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from lifecycle.api import campaigns, customers, drafts, policy, results
+from lifecycle.api import campaigns, customers, drafts, lookup, policy, results
 from lifecycle.api.access import access_middleware
 from lifecycle.api.common import JSON, register_error_handlers, use_json_body_validation
 from lifecycle.api.openapi import openapi_json
@@ -28,6 +28,7 @@ app.include_router(customers.router)
 app.include_router(policy.router)
 app.include_router(results.router)
 app.include_router(drafts.router)
+app.include_router(lookup.router)
 register_error_handlers(app)
 policy.register_policy_errors(app)
 

@@ -128,6 +128,18 @@ def write_tombstone(customer_id: str, now: datetime, channels: Iterable[str]) ->
     return found
 
 
+def email_key(email: str) -> str:
+    """The by-email index key: the address lower-cased (lookups ignore case)."""
+    return email.strip().lower()
+
+
+def customer_ids_by_email(email: str, limit: int = 20) -> list[str]:
+    """Ids of the customers with this e-mail address, any case (a Query on ``by-email``)."""
+    return [
+        model.customer_id for model in CustomerModel.by_email.query(email_key(email), limit=limit)
+    ]
+
+
 def scan_customers() -> Iterator[dict[str, Any]]:
     """Every customer (a Scan: only for estimates over small and medium tables)."""
     for model in CustomerModel.scan():
@@ -536,6 +548,7 @@ def _update_old(
 def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> dict[str, bool]:
     values: dict[str, Any] = {
         "email": record.email,
+        "email_key": email_key(record.email) if record.email else None,
         "phone": record.phone,
         "first_name": record.first_name,
         "last_name": record.last_name,

@@ -66,6 +66,17 @@ class CountryIndex(GlobalSecondaryIndex["CustomerModel"]):
     customer_id = UnicodeAttribute(range_key=True)
 
 
+class EmailIndex(GlobalSecondaryIndex["CustomerModel"]):
+    """Customers by lower-cased e-mail address (the console's lookup)."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = KeysOnlyProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+
+
 class LastActiveIndex(GlobalSecondaryIndex["CustomerModel"]):
     """Customers by the local day of their last activity (inactivity reminders)."""
 
@@ -101,6 +112,7 @@ class CustomerModel(Model):
     created_at = UnicodeAttribute(null=True)
     last_active_at = UnicodeAttribute(null=True)
     last_active_day = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)  # lower-cased email (by-email)
     country_shard = UnicodeAttribute(null=True)
     last_survey_at = UnicodeAttribute(null=True)
     last_survey_id = UnicodeAttribute(null=True)
@@ -113,6 +125,7 @@ class CustomerModel(Model):
     by_birthday = BirthdayIndex()
     by_country = CountryIndex()
     by_last_active = LastActiveIndex()
+    by_email = EmailIndex()
 
 
 class AnniversaryIndex(GlobalSecondaryIndex["CustomerDateModel"]):
