@@ -1,10 +1,17 @@
 """Generate the bundled demo data set (deterministic): emulator/demo/*.
 
 Usage: python scripts/make_demo_data.py
+       python scripts/make_demo_data.py --customers 100000 --out out/data-100k
+
+With ``--customers N`` it writes a larger data set for timing the runner instead: N customers
+drawn as the demo's are (same seed, same mix of timezones, locales, birthdays and consent) in
+``DIR/customers.jsonl`` and the demo's campaigns in ``DIR/campaigns.json``; emulator/demo/ is
+left alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import unicodedata
@@ -707,7 +714,30 @@ def more_campaigns() -> list[dict[str, object]]:
     ]
 
 
-def main() -> None:
+def scaled(count: int, folder: Path) -> None:
+    """``count`` demo-like customers and the demo's campaigns in ``folder``."""
+    rng = random.Random(SEED)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "customers.jsonl").open("w", encoding="utf-8") as handle:
+        for index in range(1, count + 1):
+            handle.write(json.dumps(customer(index, rng), ensure_ascii=False) + "\n")
+    every = campaigns() + more_campaigns()
+    (folder / "campaigns.json").write_text(
+        json.dumps(every, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {count} customers and {len(every)} campaigns to {folder}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, help="a larger data set of N customers")
+    parser.add_argument("--out", type=Path, help="its folder (with --customers)")
+    args = parser.parse_args(argv)
+    if args.customers is not None or args.out is not None:
+        if args.customers is None or args.out is None or args.customers < 1:
+            parser.error("--customers N (N >= 1) and --out DIR go together")
+        scaled(args.customers, args.out)
+        return
     rng = random.Random(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
     lines, records = customers(rng)
