@@ -77,21 +77,29 @@ def _email(raw: str | bytes, base_url: str, number: int) -> OutboxMessage:
     return OutboxMessage(id=f"email-{number}", row=row, html=body, links=links)
 
 
-def collect(base_url: str, ledger: Any = None, customers: Any = None) -> list[OutboxMessage]:
+def collect(
+    base_url: str,
+    ledger: Any = None,
+    customers: Any = None,
+    parsed: dict[int, OutboxMessage] | None = None,
+) -> list[OutboxMessage]:
     """Every message this process's moto SES and SNS accepted, in ``messages.jsonl`` order.
 
     ``ledger`` and ``customers`` are callables returning the Deliveries and Customers items
     (DynamoDB JSON); they are read only when an SMS was sent (to name its customer and
-    campaign, as ``messages.jsonl`` does).
+    campaign, as ``messages.jsonl`` does). ``parsed`` keeps the e-mails already read between
+    calls (moto's list of sent mail only grows).
     """
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
 
-    messages = [
-        _email(m.raw_data, base_url, n)
-        for n, m in enumerate(ses_backends[ACCOUNT][REGION].sent_messages)
-        if hasattr(m, "raw_data")
-    ]
+    cache = parsed if parsed is not None else {}
+    messages = []
+    for n, mail in enumerate(ses_backends[ACCOUNT][REGION].sent_messages):
+        if n not in cache and hasattr(mail, "raw_data"):
+            cache[n] = _email(mail.raw_data, base_url, n)
+        if n in cache:
+            messages.append(cache[n])
     if sns_backends[ACCOUNT][REGION].sms_messages:
         rows = sent_messages(ledger() if ledger else [], customers() if customers else [])
         for row in (r for r in rows if r["channel"] == "sms"):

@@ -330,6 +330,7 @@ class LocalApp:
         self.base_url = base_url.rstrip("/")
         self.table = routes(template)
         self.lock = threading.Lock()  # one handler (and one moto read) at a time
+        self._parsed: dict[int, OutboxMessage] = {}  # e-mails of the outbox read so far
         self.local: list[tuple[re.Pattern[str], Callable[[re.Match[str]], HttpResponse]]] = [
             (re.compile(r"/_local/outbox/?"), lambda _: self._outbox_page()),
             (re.compile(r"/_local/outbox\.json"), lambda _: self._outbox_json()),
@@ -383,6 +384,7 @@ class LocalApp:
                 self.base_url,
                 lambda: list(self.simulation.ledger_items()),
                 lambda: list(self.simulation.customer_items()),
+                self._parsed,
             )
 
     def _outbox_page(self) -> HttpResponse:
