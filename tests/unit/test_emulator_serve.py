@@ -6,14 +6,23 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from emulator.cli import DEMO_START, _serve_config, build_parser, main
 from emulator.environment import TEMPLATE
 from emulator.outbox import OutboxMessage, find_links, html_part, message_page, outbox_page
-from emulator.serve import HttpRequest, Route, from_proxy_response, proxy_event, resolve, routes
+from emulator.serve import (
+    STATIC_APPS,
+    HttpRequest,
+    LocalApp,
+    Route,
+    from_proxy_response,
+    proxy_event,
+    resolve,
+    routes,
+)
 from emulator.template import load_template
 from tests.events import load_event
 
@@ -258,3 +267,25 @@ def test_given_no_files_when_serve_configured_then_demo_data_with_its_period_ove
 def test_given_bad_port_when_parsed_then_refused(port):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--port", port])
+
+
+def test_given_static_app_when_requested_then_its_files_only(tmp_path, monkeypatch):
+    app_dir = tmp_path / "console"
+    app_dir.mkdir()
+    (app_dir / "index.html").write_text("<h1>console</h1>", encoding="utf-8")
+    (app_dir / "app.js").write_text("let x = 1;", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    monkeypatch.setitem(STATIC_APPS, "/console/", app_dir)
+    app = LocalApp(cast(Any, None), "http://127.0.0.1:9", load_template(TEMPLATE))
+
+    def get(path: str) -> tuple[int, bytes, str]:
+        response = app.handle(_request(target=path), "127.0.0.1:9")
+        kinds = [v for k, v in response.headers if k == "Content-Type"]
+        return response.status, response.body, kinds[0] if kinds else ""
+
+    assert get("/console/")[:2] == (200, b"<h1>console</h1>")
+    assert get("/console/app.js")[0] == 200 and "javascript" in get("/console/app.js")[2]
+    for path in ("/console/../secret.txt", "/console/%2e%2e/secret.txt", "/console/nope.js"):
+        assert get(path)[0] == 404
+    # The API's routes are untouched by the static app
+    assert get("/nowhere")[0] == 403
