@@ -14,7 +14,9 @@ clock stands at the end of the period), then serves on ``http://HOST:PORT/``:
   error is API Gateway's 502). An unknown resource or method answers 403 ``Missing
   Authentication Token`` as API Gateway does. **Local only:** routes of an API whose
   authorizer is ``AWS_IAM`` accept unsigned requests here; the event names a fixed local IAM
-  user as the caller. Never expose this server beyond your machine.
+  user as the caller. Routes behind a Cognito user pool authorizer ask for no token; their
+  claims name a local user in the groups of the ``X-Local-Groups`` header (``marketers``
+  without it). Never expose this server beyond your machine.
 * ``/_local/outbox`` and ``/_local/outbox.json``: the messages sent in this process
   (:mod:`emulator.outbox`);
 * static apps under a prefix (:data:`STATIC_APPS`: one line per app).
@@ -71,6 +73,18 @@ STATIC_APPS: dict[str, Path] = {}
 # The caller named in requestContext.identity of IAM-authorized routes (local only).
 LOCAL_IAM_USER = f"arn:aws:iam::{ACCOUNT}:user/local-serve"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# Routes behind a Cognito user pool authorizer (local only): no token is asked for; the
+# claims name a local user in the groups of the request's X-Local-Groups header (comma
+# separated), "marketers" without it.
+GROUPS_HEADER = "x-local-groups"
+WRITERS = "marketers"
+LOCAL_CLAIMS = {
+    "sub": "00000000-0000-4000-8000-000000000000",
+    "email": "local@example.com",
+    "cognito:username": "local",
+    "token_use": "id",
+    "aud": "local",
+}
 
 
 # ------------------------------------------------------------------------------ routes
@@ -84,6 +98,7 @@ class Route:
     resource: str  # "/campaigns/{campaign_id}"
     iam: bool  # the API (or the event) requires SigV4 (AWS_IAM)
     binary_types: tuple[str, ...] = ()
+    cognito: bool = False  # a Cognito user pool authorizer
 
     @property
     def segments(self) -> list[str]:
@@ -137,6 +152,8 @@ def routes(template: dict[str, Any]) -> list[Route]:
             default = (api_properties.get("Auth") or {}).get("DefaultAuthorizer")
             own = (properties.get("Auth") or {}).get("Authorizer")
             authorizer = own if own is not None else default
+            pools = (api_properties.get("Auth") or {}).get("Authorizers") or {}
+            cognito = "UserPoolArn" in (pools.get(authorizer) or {})
             found.append(
                 Route(
                     api=api,
@@ -145,6 +162,7 @@ def routes(template: dict[str, Any]) -> list[Route]:
                     resource=str(properties["Path"]),
                     iam=authorizer == "AWS_IAM",
                     binary_types=tuple(api_properties.get("BinaryMediaTypes") or ()),
+                    cognito=cognito,
                 )
             )
     return found
@@ -244,6 +262,10 @@ def proxy_event(
             user="AIDALOCALSERVE",
         )
     request_id = str(uuid.uuid4())
+    context: dict[str, Any] = {}
+    if route.cognito:  # local only: no token checked; the groups from X-Local-Groups
+        groups = next((v for k, v in request.headers if k.lower() == GROUPS_HEADER), None)
+        context["authorizer"] = {"claims": {**LOCAL_CLAIMS, "cognito:groups": groups or WRITERS}}
     return {
         "resource": route.resource,
         "path": path,
@@ -270,6 +292,7 @@ def proxy_event(
             "identity": identity,
             "domainName": host,
             "apiId": LOCAL_API_ID,
+            **context,
         },
         "body": body,
         "isBase64Encoded": encoded,

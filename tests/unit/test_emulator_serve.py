@@ -289,3 +289,45 @@ def test_given_static_app_when_requested_then_its_files_only(tmp_path, monkeypat
         assert get(path)[0] == 404
     # The API's routes are untouched by the static app
     assert get("/nowhere")[0] == 403
+
+
+def test_given_cognito_route_when_translated_then_local_claims_with_the_asked_groups():
+    template = {
+        "Resources": {
+            "ConsoleApi": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "Auth": {
+                        "DefaultAuthorizer": "Users",
+                        "Authorizers": {"Users": {"UserPoolArn": "arn:pool"}},
+                    }
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Events": {
+                        "Get": {
+                            "Type": "Api",
+                            "Properties": {
+                                "RestApiId": {"Ref": "ConsoleApi"},
+                                "Path": "/api/campaigns",
+                                "Method": "get",
+                            },
+                        }
+                    }
+                },
+            },
+        }
+    }
+    (route,) = routes(template)
+    assert route.cognito and not route.iam and route.method == "GET"
+
+    default = _event(_request(target="/api/campaigns"), route)["requestContext"]
+    viewer = _event(
+        _request(target="/api/campaigns", headers=[("X-Local-Groups", "viewers")]), route
+    )["requestContext"]
+
+    assert default["authorizer"]["claims"]["cognito:groups"] == "marketers"
+    assert viewer["authorizer"]["claims"]["cognito:groups"] == "viewers"
+    assert "authorizer" not in _event(_request(), _route())["requestContext"]
