@@ -1,6 +1,7 @@
 """Customer pages: localized, branded HTML rendered from templates (pure: no I/O).
 
-Layer: between ``messages`` and ``store`` (it imports only ``core``; ``features`` use it).
+Layer: between ``messages`` and ``store`` (it imports only ``core`` and ``rules``; ``features``
+use it).
 
 How a page is made::
 
