@@ -8,9 +8,6 @@ allows that host for these tests only); requests go through urllib as a browser'
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +18,7 @@ from typing import Any
 import pytest
 
 from emulator.runner import SimulationConfig
-from emulator.serve import LocalServer, serve, serving
+from emulator.serve import LocalServer, serving
 from tests.builders import campaign_doc, customer_doc, email_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -197,29 +194,3 @@ def test_given_unknown_route_or_method_when_requested_then_api_gateway_403(serve
         assert json.loads(body) == {"message": "Missing Authentication Token"}
     status, _, _ = _request(f"{server.url}/_local/outbox.json", "POST", b"x")
     assert status == 405
-
-
-def test_given_serving_when_sigterm_arrives_then_it_stops_and_closes_the_port(tmp_path):
-    campaigns = tmp_path / "campaigns.json"
-    campaigns.write_text(json.dumps(CAMPAIGNS[:1]), encoding="utf-8")
-    config = SimulationConfig(
-        customers=_lines(tmp_path / "customers.jsonl", CUSTOMERS[:1]),
-        campaigns=campaigns,
-        start=date(2027, 3, 1),
-        days=1,
-        out=tmp_path / "out",
-    )
-    seen: list[tuple[str, int]] = []
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def ready(local: LocalServer, result: Any) -> None:
-        status, _, body = _request(f"{local.url}/_local/outbox.json")
-        seen.append((local.url, len(json.loads(body)) if status == 200 else -1))
-        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
-
-    serve(config, port=0, on_ready=ready)
-
-    assert len(seen) == 1 and seen[0][1] == 1
-    assert signal.getsignal(signal.SIGTERM) == previous
-    with pytest.raises(urllib.error.URLError):
-        _request(f"{seen[0][0]}/_local/outbox.json")
