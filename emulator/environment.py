@@ -19,7 +19,11 @@ ACCOUNT = "123456789012"
 SENDER_EMAIL = "messages@example.com"
 # Template parameters of the local deployment. One dispatch shard: moto answers every index
 # Query with a full table scan, so more shards only cost time here.
-LOCAL_PARAMETERS = {"SenderEmail": SENDER_EMAIL, "DispatchShards": "1"}
+LOCAL_PARAMETERS = {
+    "SenderEmail": SENDER_EMAIL,
+    "DispatchShards": "1",
+    "ConsoleDomainPrefix": "lifecycle-local",
+}
 LOCAL_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,

@@ -88,7 +88,10 @@ def bench_writes(customers: int) -> list[dict[str, float]]:
         deployment = LocalDeployment.create(
             ROOT / "template.yaml",
             session=boto3.Session(region_name="us-east-1"),
-            parameters={"SenderEmail": "bench@example.com"},
+            parameters={
+                "SenderEmail": "bench@example.com",
+                "ConsoleDomainPrefix": "lifecycle-bench",
+            },
         )
         os.environ.update(deployment.function_environment("RfmFunction"))
         models.configure_tables()

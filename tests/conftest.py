@@ -55,7 +55,9 @@ def aws() -> Iterator[Any]:
     with mock_aws(), fast_moto():
         session = boto3.Session(region_name="us-east-1")
         deployment = LocalDeployment.create(
-            ROOT / "template.yaml", session=session, parameters={"SenderEmail": SENDER}
+            ROOT / "template.yaml",
+            session=session,
+            parameters={"SenderEmail": SENDER, "ConsoleDomainPrefix": "lifecycle-test"},
         )
         saved = dict(os.environ)
         for logical_id in deployment.functions:

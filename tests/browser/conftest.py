@@ -218,7 +218,11 @@ def site() -> Iterator[Site]:
         deployment = LocalDeployment.create(
             ROOT / "template.yaml",
             session=boto3.Session(region_name="us-east-1"),
-            parameters={"SenderEmail": "messages@example.com", **BRANDING},
+            parameters={
+                "SenderEmail": "messages@example.com",
+                "ConsoleDomainPrefix": "lifecycle-test",
+                **BRANDING,
+            },
         )
         for logical_id in deployment.functions:
             os.environ.update(deployment.function_environment(logical_id))

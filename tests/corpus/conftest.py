@@ -33,7 +33,9 @@ def deployment() -> Iterator[Any]:
     with mock_aws(), fast_moto():
         session = boto3.Session(region_name="us-east-1")
         local = LocalDeployment.create(
-            ROOT / "template.yaml", session=session, parameters={"SenderEmail": SENDER}
+            ROOT / "template.yaml",
+            session=session,
+            parameters={"SenderEmail": SENDER, "ConsoleDomainPrefix": "lifecycle-test"},
         )
         saved = dict(os.environ)
         for logical_id in local.functions:

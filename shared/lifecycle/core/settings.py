@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -73,6 +74,13 @@ class Settings(BaseModel):
         default="#1a73e8", alias="BRAND_COLOUR", pattern=r"^#[0-9A-Fa-f]{6}\z"
     )
     postal_address: str = Field(default="", alias="POSTAL_ADDRESS")
+    # The marketer console (functions/console): how people sign in. "cognito": the user
+    # pool's hosted UI at COGNITO_DOMAIN with the app client COGNITO_CLIENT_ID, coming back
+    # to CONSOLE_URL; "local": the local stack's sign-in page (python -m emulator serve).
+    console_auth: Literal["cognito", "local"] = Field(default="cognito", alias="CONSOLE_AUTH")
+    cognito_domain: str = Field(default="", alias="COGNITO_DOMAIN")
+    cognito_client_id: str = Field(default="", alias="COGNITO_CLIENT_ID")
+    console_url: str = Field(default="", alias="CONSOLE_URL")
 
     @field_validator("logo_url")
     @classmethod
