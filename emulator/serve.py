@@ -376,7 +376,9 @@ class LocalApp:
                     return page(match)
             return _json(404, {"message": "Not Found"})
         for prefix, directory in STATIC_APPS.items():
-            if path.startswith(prefix) or path == prefix.rstrip("/"):
+            if path == prefix.rstrip("/"):
+                return HttpResponse(301, [("Location", prefix)], b"")
+            if path.startswith(prefix):
                 return static_file(directory, path[len(prefix) :])
         found = resolve(self.table, request.method, unquote(path))
         if found is None:

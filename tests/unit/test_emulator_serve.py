@@ -284,6 +284,7 @@ def test_given_static_app_when_requested_then_its_files_only(tmp_path, monkeypat
         return response.status, response.body, kinds[0] if kinds else ""
 
     assert get("/console/")[:2] == (200, b"<h1>console</h1>")
+    assert get("/console")[0] == 301
     assert get("/console/app.js")[0] == 200 and "javascript" in get("/console/app.js")[2]
     for path in ("/console/../secret.txt", "/console/%2e%2e/secret.txt", "/console/nope.js"):
         assert get(path)[0] == 404
