@@ -454,10 +454,15 @@ class CostMeter:
         table = params["TableName"]
         shape = self.tables.shape(table)
         index = shape.index(params.get("IndexName"))
+        # Whole items or index entries come back unless the request narrowed them: size
+        # those as they are, else look the item up and project it as the index does.
+        narrowed = "ProjectionExpression" in params or "AttributesToGet" in params
         sizes = []
         for returned in response.get("Items") or []:
-            full = self.tables.item(table, shape.key_of(returned)) or returned
-            entry = index.entry(full, shape.keys) if index is not None else full
+            entry = returned
+            if narrowed:
+                full = self.tables.item(table, shape.key_of(returned)) or returned
+                entry = index.entry(full, shape.keys) if index is not None else full
             sizes.append(item_size(entry))
         scanned = int(response.get("ScannedCount", len(sizes)))
         total = sum(sizes)
