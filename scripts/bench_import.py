@@ -170,6 +170,7 @@ def run(lines: int, kind: str, chunk_bytes: int | None, workers: int, units: boo
             answer = importer(s3_event(bucket, key, len(data), NOW), FakeLambdaContext())
             planned = time.perf_counter() - started
             result = answer["results"][0]
+            print(f"  planned: {planned:.1f} s, {result.get('chunks', 1)} chunks", file=sys.stderr)
             while True:
                 received = sqs.receive_message(
                     QueueUrl=queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]
@@ -179,6 +180,12 @@ def run(lines: int, kind: str, chunk_bytes: int | None, workers: int, units: boo
                 began = time.perf_counter()
                 response = worker(sqs_event(received, queue_arn), FakeLambdaContext())
                 chunk_seconds.append(time.perf_counter() - began)
+                print(
+                    f"  chunk {len(chunk_seconds)}/{result.get('chunks', 1)}: "
+                    f"{chunk_seconds[-1]:.1f} s, {time.process_time() - cpu:.0f} s CPU so far",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if response.get("batchItemFailures"):
                     sys.exit(f"chunk failed: {response}")
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=received[0]["ReceiptHandle"])
