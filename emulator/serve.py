@@ -14,11 +14,13 @@ clock stands at the end of the period), then serves on ``http://HOST:PORT/``:
   error is API Gateway's 502). An unknown resource or method answers 403 ``Missing
   Authentication Token`` as API Gateway does. **Local only:** routes of an API whose
   authorizer is ``AWS_IAM`` accept unsigned requests here; the event names a fixed local IAM
-  user as the caller. Routes behind a Cognito user pool authorizer ask for no token; their
-  claims name a local user in the groups of the ``X-Local-Groups`` header (``marketers``
-  without it). Never expose this server beyond your machine.
+  user as the caller. Routes behind a Cognito user pool authorizer (the console's ``/api``)
+  need an ID token as on API Gateway (401 without one); locally ``POST /_local/signin``
+  issues one for a marketer or a viewer (:class:`LocalTokens`). Never expose this server
+  beyond your machine.
 * ``/_local/outbox`` and ``/_local/outbox.json``: the messages sent in this process
-  (:mod:`emulator.outbox`);
+  (:mod:`emulator.outbox`); ``POST /_local/signin`` (the console's local sign-in) and
+  ``POST /_local/clock {"days": n}`` (runs the stack's clock n days on, jobs and all);
 * static apps under a prefix (:data:`STATIC_APPS`: one line per app).
 
 ``PUBLIC_BASE_URL`` is this server's URL (without a stage), so the links in the e-mails point
@@ -29,13 +31,18 @@ server answers on threads (``ThreadingHTTPServer``). Ctrl-C or SIGTERM stops it.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import fnmatch
+import hashlib
+import hmac
 import json
 import mimetypes
 import re
+import secrets
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -73,18 +80,15 @@ STATIC_APPS: dict[str, Path] = {}
 # The caller named in requestContext.identity of IAM-authorized routes (local only).
 LOCAL_IAM_USER = f"arn:aws:iam::{ACCOUNT}:user/local-serve"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
-# Routes behind a Cognito user pool authorizer (local only): no token is asked for; the
-# claims name a local user in the groups of the request's X-Local-Groups header (comma
-# separated), "marketers" without it.
-GROUPS_HEADER = "x-local-groups"
-WRITERS = "marketers"
-LOCAL_CLAIMS = {
-    "sub": "00000000-0000-4000-8000-000000000000",
-    "email": "local@example.com",
-    "cognito:username": "local",
-    "token_use": "id",
-    "aud": "local",
-}
+# Routes behind a Cognito user pool authorizer (the console's /api): as API Gateway does,
+# a request needs an ID token in Authorization, else 401. Locally the tokens come from
+# POST /_local/signin {"role": "marketer" | "viewer"} (the console's local sign-in page):
+# JWTs signed with a key of this process, whose claims reach the handler as
+# requestContext.authorizer.claims.
+ROLES = {"marketer": "marketers", "viewer": "viewers"}
+TOKEN_HOURS = 8
+UNAUTHORIZED = {"message": "Unauthorized"}
+MAX_ADVANCE_DAYS = 31
 
 
 # ------------------------------------------------------------------------------ routes
@@ -204,8 +208,10 @@ def proxy_event(
     host: str,
     now_epoch_ms: int,
     request_time: str,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The REST API (v1) proxy event API Gateway sends for ``request`` on ``route``."""
+    """The REST API (v1) proxy event API Gateway sends for ``request`` on ``route``
+    (``claims``: of the ID token, on a route behind a Cognito authorizer)."""
     split = urlsplit(request.target)
     path = unquote(split.path)
     pairs = parse_qsl(split.query, keep_blank_values=True)
@@ -263,9 +269,8 @@ def proxy_event(
         )
     request_id = str(uuid.uuid4())
     context: dict[str, Any] = {}
-    if route.cognito:  # local only: no token checked; the groups from X-Local-Groups
-        groups = next((v for k, v in request.headers if k.lower() == GROUPS_HEADER), None)
-        context["authorizer"] = {"claims": {**LOCAL_CLAIMS, "cognito:groups": groups or WRITERS}}
+    if claims is not None:  # what the Cognito authorizer found in the verified token
+        context["authorizer"] = {"claims": claims}
     return {
         "resource": route.resource,
         "path": path,
@@ -344,6 +349,64 @@ def _html(
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 
 
+# ------------------------------------------------------------------------------ sign-in
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class LocalTokens:
+    """ID tokens for the console's local sign-in, shaped as Cognito's (a JWT whose claims
+    carry ``cognito:groups``), signed with HMAC-SHA256 under a key of this process."""
+
+    def __init__(self) -> None:
+        self.key = secrets.token_bytes(32)
+
+    def issue(self, role: str, now: float) -> str:
+        group = ROLES[role]
+        header = {"alg": "HS256", "typ": "JWT", "kid": "local"}
+        claims = {
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"local:{role}")),
+            "email": f"{role}@local.invalid",
+            "cognito:username": f"local-{role}",
+            "cognito:groups": [group],
+            "token_use": "id",
+            "aud": "local",
+            "iss": "local",
+            "iat": int(now),
+            "exp": int(now) + TOKEN_HOURS * 3600,
+        }
+        signing = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+        signature = hmac.new(self.key, signing.encode("ascii"), hashlib.sha256).digest()
+        return f"{signing}.{_b64(signature)}"
+
+    def claims(self, token: str | None, now: float) -> dict[str, str] | None:
+        """The claims as API Gateway's REST API passes them (strings), or None (401)."""
+        if not token:
+            return None
+        parts = token.removeprefix("Bearer ").strip().split(".")
+        if len(parts) != 3:
+            return None
+        signing = f"{parts[0]}.{parts[1]}".encode("ascii", "replace")
+        expected = hmac.new(self.key, signing, hashlib.sha256).digest()
+        try:
+            if not hmac.compare_digest(expected, _unb64(parts[2])):
+                return None
+            claims = json.loads(_unb64(parts[1]))
+        except (ValueError, binascii.Error):
+            return None
+        if not isinstance(claims, dict) or int(claims.get("exp", 0)) < now:
+            return None
+        groups = claims.get("cognito:groups") or []
+        return {
+            **{k: str(v) for k, v in claims.items() if k != "cognito:groups"},
+            "cognito:groups": ",".join(str(g) for g in groups),
+        }
+
+
 # ------------------------------------------------------------------------------ the app
 class LocalApp:
     """Routes one HTTP request: local pages, static apps, or a handler of the template."""
@@ -353,6 +416,7 @@ class LocalApp:
         self.base_url = base_url.rstrip("/")
         self.table = routes(template)
         self.lock = threading.Lock()  # one handler (and one moto read) at a time
+        self.tokens = LocalTokens()
         self._parsed: dict[int, OutboxMessage] = {}  # e-mails of the outbox read so far
         self.local: list[tuple[re.Pattern[str], Callable[[re.Match[str]], HttpResponse]]] = [
             (re.compile(r"/_local/outbox/?"), lambda _: self._outbox_page()),
@@ -368,6 +432,10 @@ class LocalApp:
         if path == "/favicon.ico":  # browsers ask for it; not a route of the template
             return HttpResponse(204, [], b"")
         if path.startswith("/_local/"):
+            if path == "/_local/signin" and request.method == "POST":
+                return self._sign_in(request)
+            if path == "/_local/clock" and request.method == "POST":
+                return self._advance(request)
             if request.method not in ("GET", "HEAD"):
                 return _json(405, {"message": "Method Not Allowed"})
             for pattern, page in self.local:
@@ -389,6 +457,12 @@ class LocalApp:
     def invoke(
         self, request: HttpRequest, route: Route, parameters: dict[str, str], host: str
     ) -> HttpResponse:
+        claims = None
+        if route.cognito:
+            token = next((v for k, v in request.headers if k.lower() == "authorization"), None)
+            claims = self.tokens.claims(token, time.time())
+            if claims is None:
+                return _json(401, UNAUTHORIZED)
         with self.lock:
             now = self.simulation.clock.now().astimezone(UTC)
             event = proxy_event(
@@ -398,9 +472,34 @@ class LocalApp:
                 host,
                 int(now.timestamp() * 1000),
                 now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                claims,
             )
             response = self.simulation.invoke_sync(route.function, event)
         return from_proxy_response(response)
+
+    # -- local controls -------------------------------------------------------------------
+    def _sign_in(self, request: HttpRequest) -> HttpResponse:
+        """POST /_local/signin {"role": "marketer" | "viewer"} -> {"id_token": ...}."""
+        try:
+            role = json.loads(request.body or b"{}").get("role")
+        except (ValueError, AttributeError):
+            role = None
+        if role not in ROLES:
+            return _json(400, {"message": 'send {"role": "marketer"} or {"role": "viewer"}'})
+        return _json(200, {"id_token": self.tokens.issue(role, time.time())})
+
+    def _advance(self, request: HttpRequest) -> HttpResponse:
+        """POST /_local/clock {"days": 1-31}: run the stack's clock on, as the runner does."""
+        try:
+            days = json.loads(request.body or b"{}").get("days")
+        except (ValueError, AttributeError):
+            days = None
+        if type(days) is not int or not 1 <= days <= MAX_ADVANCE_DAYS:
+            return _json(400, {"message": f'send {{"days": 1-{MAX_ADVANCE_DAYS}}}'})
+        with self.lock:
+            self.simulation.run(days)
+            now = self.simulation.clock.now().astimezone(UTC)
+        return _json(200, {"now": now.strftime("%Y-%m-%dT%H:%M:%SZ")})
 
     # -- the outbox ---------------------------------------------------------------------
     def messages(self) -> list[OutboxMessage]:
@@ -520,7 +619,8 @@ def serving(
 
     server = LocalServer(host, port)
     try:
-        with simulated(config, {"PUBLIC_BASE_URL": server.url}) as (simulation, result):
+        local = {"PUBLIC_BASE_URL": server.url, "CONSOLE_AUTH": "local"}
+        with simulated(config, local) as (simulation, result):
             server.app = LocalApp(simulation, server.url, load_template(TEMPLATE))
             thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
             thread.start()
@@ -563,6 +663,7 @@ __all__ = [
     "STATIC_APPS",
     "LocalApp",
     "LocalServer",
+    "LocalTokens",
     "Route",
     "proxy_event",
     "resolve",

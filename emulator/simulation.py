@@ -485,12 +485,15 @@ class Simulation:
                 jobs[schedule.function] = polled[0]
         return jobs
 
-    def run(self) -> None:
+    def run(self, days: int | None = None) -> None:
+        """Move the clock through the configured period, or ``days`` more from where it
+        stands (``serve``'s clock button), invoking the jobs as AWS would."""
         start = self.clock.now()
-        plan = _Plan.of(self, start, start + timedelta(days=self.config.days))
+        period = self.config.days if days is None else days
+        plan = _Plan.of(self, start, start + timedelta(days=period))
         repeat = 2 if self.config.redeliver else 1
         moment = start
-        progress = Progress(start.date(), self.config.days, self.config.progress)
+        progress = Progress(start.date(), period, self.config.progress and days is None)
         self.boundary.chaos_on = True
         try:
             while True:

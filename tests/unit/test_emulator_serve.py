@@ -17,6 +17,7 @@ from emulator.serve import (
     STATIC_APPS,
     HttpRequest,
     LocalApp,
+    LocalTokens,
     Route,
     from_proxy_response,
     proxy_event,
@@ -292,7 +293,7 @@ def test_given_static_app_when_requested_then_its_files_only(tmp_path, monkeypat
     assert get("/nowhere")[0] == 403
 
 
-def test_given_cognito_route_when_translated_then_local_claims_with_the_asked_groups():
+def test_given_cognito_route_when_translated_then_the_token_s_claims_reach_the_handler():
     template = {
         "Resources": {
             "ConsoleApi": {
@@ -324,11 +325,45 @@ def test_given_cognito_route_when_translated_then_local_claims_with_the_asked_gr
     (route,) = routes(template)
     assert route.cognito and not route.iam and route.method == "GET"
 
-    default = _event(_request(target="/api/campaigns"), route)["requestContext"]
-    viewer = _event(
-        _request(target="/api/campaigns", headers=[("X-Local-Groups", "viewers")]), route
-    )["requestContext"]
-
-    assert default["authorizer"]["claims"]["cognito:groups"] == "marketers"
-    assert viewer["authorizer"]["claims"]["cognito:groups"] == "viewers"
+    tokens = LocalTokens()
+    claims = tokens.claims(tokens.issue("viewer", 1_800_000_000), 1_800_000_100)
+    assert claims is not None
+    event = _event_with(_request(target="/api/campaigns"), route, claims)
+    assert event["requestContext"]["authorizer"]["claims"]["cognito:groups"] == "viewers"
+    assert event["requestContext"]["authorizer"]["claims"]["token_use"] == "id"
     assert "authorizer" not in _event(_request(), _route())["requestContext"]
+
+
+def _event_with(request, route, claims):
+    return proxy_event(
+        request, route, {}, "127.0.0.1:8300", 1_805_029_500_000, "14/Mar/2027", claims
+    )
+
+
+@pytest.mark.parametrize("role", ["marketer", "viewer"])
+def test_given_local_sign_in_when_token_checked_then_claims_as_api_gateway_passes_them(role):
+    tokens = LocalTokens()
+    claims = tokens.claims(tokens.issue(role, 1_800_000_000), 1_800_000_000)
+    assert claims is not None
+    assert claims["cognito:groups"] == {"marketer": "marketers", "viewer": "viewers"}[role]
+    assert all(isinstance(value, str) for value in claims.values())
+
+
+def test_given_bad_tokens_when_checked_then_refused():
+    tokens = LocalTokens()
+    good = tokens.issue("viewer", 1_800_000_000)
+    header, payload, signature = good.split(".")
+    forged_payload = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB")
+    other = LocalTokens().issue("marketer", 1_800_000_000)
+    for token in [
+        None,
+        "",
+        "abc",
+        f"{header}.{forged_payload}.{signature}",  # claims changed
+        other,  # another process's key
+        f"{header}.{payload}.",  # no signature
+        "a.b.c.d",
+    ]:
+        assert tokens.claims(token, 1_800_000_000) is None, token
+    assert tokens.claims(good, 1_800_000_000 + 9 * 3600) is None  # expired after 8 hours
+    assert tokens.claims(f"Bearer {good}", 1_800_000_000) is not None
