@@ -98,9 +98,19 @@ def test_given_absolute_path_when_resolved_then_stays_below_the_root():
     )
 
 
-def test_given_no_trailing_slash_when_requested_then_redirected_below_the_stage():
-    response = _get(None)
-    assert (response["statusCode"], response["headers"]["Location"]) == (301, "/v1/console/")
+def test_given_no_trailing_slash_when_requested_then_redirected_relatively():
+    event = {"httpMethod": "GET", "path": "/console", "pathParameters": None}
+    response = console_response(event, ROOT, LOCAL, TODAY)
+    # Relative: /v1/console -> /v1/console/ on API Gateway, /console -> /console/ locally.
+    assert (response["statusCode"], response["headers"]["Location"]) == (301, "console/")
+
+
+def test_given_the_folder_with_its_slash_when_requested_then_the_index_not_a_loop():
+    # API Gateway hands /console/ to the /console resource (no proxy parameter).
+    event = {"httpMethod": "GET", "path": "/console/", "pathParameters": None}
+    response = console_response(event, ROOT, LOCAL, TODAY)
+    assert response["statusCode"] == 200
+    assert "<title>Lifecycle messaging console</title>" in response["body"]
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])

@@ -102,10 +102,12 @@ def console_response(
         return _response(405, "Method not allowed\n", "text/plain; charset=utf-8", Allow="GET")
     proxy = (event.get("pathParameters") or {}).get("proxy")
     if proxy is None:
-        context_path = (event.get("requestContext") or {}).get("path") or event.get("path") or ""
-        return _response(
-            301, "", "text/plain; charset=utf-8", Location=f"{context_path.rstrip('/')}/"
-        )
+        # API Gateway routes /console/ to the /console resource too: only the path without
+        # its slash is sent on (relatively, so it stays below whatever stage or domain).
+        if str(event.get("path") or "").endswith("/"):
+            proxy = ""
+        else:
+            return _response(301, "", "text/plain; charset=utf-8", Location="console/")
     if proxy == "config.json":
         body = json.dumps(console_config(settings, today))
         return _response(200, body, "application/json", **{"Cache-Control": "no-store"})
