@@ -20,6 +20,12 @@ result (the same response bytes after parsing, the same item order):
   wasted; :func:`_query` lets a Query on an index see the table's items unsorted (Scans keep
   their order).
 
+* **Projections.** ``Item.project`` (every KEYS_ONLY or INCLUDE index and every
+  ``ProjectionExpression``) converts the whole item to Python values once per projected
+  attribute, to pick one attribute out of it. :func:`_fast_project` converts only the
+  attributes a projection path can reach (a fresh conversion per path, as moto makes), then
+  builds the result exactly as moto does.
+
 Only the runner installs these (:func:`fast_moto`, a context manager that puts moto back as it
 was); the product never imports this module. ``LCM_PLAIN_MOTO=1`` in the environment runs on
 moto as published, e.g. to check that a difference is not caused here.
@@ -133,6 +139,31 @@ def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
     return _query
 
 
+def _top_names(path: list[str], attrs: dict[str, Any]) -> list[str]:
+    """The item's attributes that moto's ``find_nested_key`` may read for ``path``."""
+    first = path[0]
+    return [name for name in attrs if name == first or first.startswith(name + "[")]
+
+
+def _fast_project(item: Any, projection_expressions: list[list[str]]) -> Any:
+    from botocore.utils import merge_dicts
+    from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
+    from moto.dynamodb.models.utilities import find_nested_key
+
+    result: dict[str, Any] = {}
+    for expr in projection_expressions:
+        regular = {
+            name: deserializer.deserialize(item.attrs[name].to_regular_json())
+            for name in _top_names(expr, item.attrs)
+        }
+        merge_dicts(result, find_nested_key(expr, regular))
+    return Item(
+        hash_key=item.hash_key,
+        range_key=item.range_key,
+        attrs=serializer.serialize(result)["M"],
+    )
+
+
 @contextmanager
 def fast_moto() -> Iterator[None]:
     """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
@@ -140,19 +171,23 @@ def fast_moto() -> Iterator[None]:
         yield
         return
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     saved = (
         BaseJSONSerializer.__dict__["_serialize_type_structure"],
         Table.__dict__["all_items"],
         Table.__dict__["query"],
+        Item.__dict__["project"],
     )
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
     setattr(Table, "query", _fast_query(saved[2]))  # noqa: B010
+    setattr(Item, "project", _fast_project)  # noqa: B010
     try:
         yield
     finally:
         setattr(BaseJSONSerializer, "_serialize_type_structure", saved[0])  # noqa: B010
         setattr(Table, "all_items", saved[1])  # noqa: B010
         setattr(Table, "query", saved[2])  # noqa: B010
+        setattr(Item, "project", saved[3])  # noqa: B010
