@@ -255,6 +255,7 @@ def test_given_customer_erased_when_reimported_then_pii_gone_and_still_suppresse
         "deliveries_cancelled": 0,
         "responses_redacted": 1,
         "dates_removed": 0,
+        "consent_events_removed": 1,  # the import gave e-mail consent: one record
     }
     response = SurveyResponseModel.get("nps#c-001#o-1")
     kept = response.attribute_values
