@@ -25,6 +25,7 @@ opt-outs apply to marketing messages only (:mod:`lifecycle.rules.consent`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,7 @@ MAX_TOPICS_PER_CHANNEL = 50
 LISTED_STATUSES = frozenset({"active", "paused"})
 EVENT_ID_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#[0-9a-f]{1,32}\Z")
 UNDOABLE = frozenset({trail.PAGE, trail.UNDO, trail.ONE_CLICK})
+Change = Callable[[ConsentState], ConsentState]
 
 
 class FormError(ValueError):
@@ -94,7 +96,7 @@ def marketing_topics() -> dict[str, dict[str, Any]]:
             continue
         entry = topics.setdefault(campaign.topic, {"channels": set(), "names": {}})
         entry["channels"].update(campaign.channels)
-        entry["names"].update(getattr(campaign, "topic_names", None) or {})
+        entry["names"].update(campaign.topic_names or {})
     return topics
 
 
@@ -171,7 +173,7 @@ def _control(name: str) -> tuple[str, str | None]:
     raise FormError("unknown control")
 
 
-def save_change(fields: dict[str, list[str]], at: str) -> Any:
+def save_change(fields: dict[str, list[str]], at: str) -> Change:
     """The state change a ``save`` form asks for (a function of the current state)."""
     shown = [_control(name) for name in fields.get("shown", [])]
     for name, values in fields.items():
@@ -270,7 +272,7 @@ def submit_preferences(
     return _saved(customer_id, saved, token, locale)
 
 
-def _everything_off(at: str) -> Any:
+def _everything_off(at: str) -> Change:
     def change(state: ConsentState) -> ConsentState:
         for channel in CHANNELS:
             if state.can_resubscribe(channel):
