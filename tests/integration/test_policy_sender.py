@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from lifecycle.campaigns.model import parse_campaign
 from lifecycle.campaigns.repository import save_campaign
@@ -245,3 +246,29 @@ def test_given_counted_customer_when_erased_then_the_budget_is_deleted(setup):
     assert store.get_budget("gold").version == 1
     erase_customer("gold", at("2027-03-21 10:00"))
     assert store.get_budget("gold") == store.Budget("gold", {}, 0)
+
+
+def test_given_held_message_when_sender_function_runs_then_record_fails_and_returns_when_quiet_ends(
+    setup, aws, clock, monkeypatch
+):
+    from emulator.template import FakeLambdaContext, load_handler
+    from tests.events import load_event
+
+    given_policy(POLICY)
+    early = given_item("vip", "birthday", "2027-03-20 07:55")
+    clock.set(at("2027-03-20 07:55"))
+    send = load_handler(aws.functions["SenderFunction"])
+    inner = send
+    while hasattr(inner, "__wrapped__"):
+        inner = inner.__wrapped__
+    delays: list[int] = []
+    monkeypatch.setitem(inner.__globals__, "delay", lambda record, seconds: delays.append(seconds))
+    event = load_event("sender/sqs_batch.json")
+    event["Records"] = event["Records"][:1]
+    event["Records"][0]["body"] = json.dumps({"delivery_id": early})
+    # The record fails (a batch of one: the whole invocation), so the queue keeps it, visible
+    # again when the quiet hours end (08:00)
+    with pytest.raises(BatchProcessingError):
+        send(event, FakeLambdaContext("SenderFunction"))
+    assert delays == [300]
+    assert item(early).status == ledger.QUEUED
