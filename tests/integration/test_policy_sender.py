@@ -272,3 +272,15 @@ def test_given_held_message_when_sender_function_runs_then_record_fails_and_retu
         send(event, FakeLambdaContext("SenderFunction"))
     assert delays == [300]
     assert item(early).status == ledger.QUEUED
+
+
+def test_given_tables_rebound_when_policy_read_within_a_minute_then_not_served_from_cache(setup):
+    from lifecycle.store import models
+
+    given_policy(POLICY)
+    now = at("2027-03-20 10:30")
+    assert store.current_policy(now) is not None
+    assert store.current_policy(now + timedelta(seconds=30)) is not None  # cached
+    models.MessagingPolicyModel(policy_id=store.POLICY_ID).delete()
+    models.configure_tables()  # as a new deployment (a test, the runner) does
+    assert store.current_policy(now + timedelta(seconds=31)) is None

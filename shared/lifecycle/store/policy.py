@@ -70,18 +70,24 @@ def put_policy_record(document: dict[str, Any], now: datetime, expected_version:
     return version
 
 
-_cache: dict[str, tuple[datetime, Policy | None]] = {}
+# (read at, the table's connection then, the policy): a table rebound to another deployment
+# (configure_tables, as tests and the runner do) has a new connection and misses the cache.
+_cache: dict[str, tuple[datetime, object, Policy | None]] = {}
 
 
 def current_policy(now: datetime) -> Policy | None:
     """The stored policy (None: none stored), re-read at most every minute of ``now``.
 
     The stored document was validated when it was written; one that no longer parses is
-    treated as absent (and logged by the caller's metrics), never a crash of the sender.
+    treated as absent, never a crash of the sender.
     """
     cached = _cache.get(POLICY_ID)
-    if cached is not None and timedelta(0) <= now - cached[0] < timedelta(seconds=CACHE_SECONDS):
-        return cached[1]
+    if (
+        cached is not None
+        and cached[1] is MessagingPolicyModel._connection
+        and timedelta(0) <= now - cached[0] < timedelta(seconds=CACHE_SECONDS)
+    ):
+        return cached[2]
     record = get_policy_record()
     policy: Policy | None = None
     if record.document is not None:
@@ -89,7 +95,7 @@ def current_policy(now: datetime) -> Policy | None:
             policy = parse_policy(record.document, None)
         except PolicyError:
             policy = None
-    _cache[POLICY_ID] = (now, policy)
+    _cache[POLICY_ID] = (now, MessagingPolicyModel._connection, policy)
     return policy
 
 
