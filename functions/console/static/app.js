@@ -1,6 +1,6 @@
 // The console's shell: sign-in check, navigation, routes, the unsaved-changes guard.
 import { ensureSignedIn, signOut, user } from "./api.js";
-import { el, notice } from "./ui.js";
+import { el, flash, notice } from "./ui.js";
 
 const ROUTES = [
   [/^#\/campaigns\/new$/, "editor", () => ({ id: null })],
@@ -37,7 +37,8 @@ async function route() {
     guard.dirty = false;
   }
   currentHash = hash;
-  notice("");
+  notice(flash.message, flash.bad);
+  flash.message = "";
   const found = ROUTES.map(([pattern, page, args]) => [hash.match(pattern), page, args]).find(([m]) => m);
   const main = document.getElementById("main");
   if (!found) {

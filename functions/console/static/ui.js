@@ -21,6 +21,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Replace a node's children, leaving out null/false (conditional parts) and flattening lists.
+export function fill(parent, ...children) {
+  parent.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return parent;
+}
+
 export function uid(prefix = "f") {
   fieldCounter += 1;
   return `${prefix}-${fieldCounter}`;
@@ -96,6 +102,9 @@ function findControl(root, path) {
   }
   return null;
 }
+
+// A message to show after the next navigation (e.g. "Saved" before opening the saved item).
+export const flash = { message: "", bad: false };
 
 export function notice(message, bad = false) {
   const node = document.getElementById("notice");

@@ -1,7 +1,7 @@
 // Campaigns: the list with status, topic, channels, next send and the last 7 days; filter by
 // status; lifecycle actions with version conflicts explained.
 import { ApiError, get, post } from "../api.js";
-import { el, formatInstant, heading, notice, select, statusBadge, table, field } from "../ui.js";
+import { el, field, fill, formatInstant, heading, notice, select, statusBadge, table } from "../ui.js";
 
 const ACTIONS = [
   ["Activate", "active", (s) => s === "draft" || s === "paused"],
@@ -70,7 +70,7 @@ async function load(container, status, canEdit) {
     { label: "Skipped (7 days)", num: true, value: (c) => (c.timeline ? c.timeline.last_7_days.skipped : "—") },
     { label: "Actions", value: (c) => actionButtons(c, canEdit, refresh) },
   ];
-  container.replaceChildren(
+  fill(container, 
     rows.length ? table(columns, rows, { caption: `${rows.length} campaign(s)` }) : el("p", { text: "No campaigns." }),
   );
 }
@@ -82,7 +82,7 @@ export async function render(main, { user }) {
     "",
     { name: "status" },
   );
-  const list = el("div", { "aria-live": "polite" });
+  const list = el("div", { "aria-live": "polite", "aria-busy": "true" }, el("p", { text: "Loading campaigns…" }));
   const newButton = el("button", {
     type: "button",
     text: "New campaign",
@@ -92,11 +92,12 @@ export async function render(main, { user }) {
     },
   });
   filter.addEventListener("change", () => load(list, filter.value, canEdit));
-  main.replaceChildren(
+  fill(main, 
     heading("Campaigns"),
     el("div", { class: "toolbar" }, field("Filter by status", filter), newButton),
     canEdit ? null : el("p", { class: "muted", text: "You are signed in as a viewer: you can look at everything, not change it." }),
     list,
   );
   await load(list, "", canEdit);
+  list.setAttribute("aria-busy", "false");
 }

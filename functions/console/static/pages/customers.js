@@ -1,7 +1,7 @@
 // Customers: look a customer up by id or e-mail; profile, consent and its audit trail, every
 // message with its outcome, and why a campaign did not reach them.
 import { ApiError, get } from "../api.js";
-import { el, field, formatInstant, heading, input, notice, select, statusBadge, table } from "../ui.js";
+import { el, field, fill, formatInstant, heading, input, notice, select, statusBadge, table } from "../ui.js";
 
 export async function render(main, { id }) {
   const query = input({ value: id || "", autocomplete: "off", placeholder: "c-0001 or ana@example.com" });
@@ -21,18 +21,22 @@ export async function render(main, { id }) {
         try {
           const found = await get(`customers?email=${encodeURIComponent(text)}`);
           if (found.customer_ids.length === 1) window.location.hash = `#/customers/${encodeURIComponent(found.customer_ids[0])}`;
-          else results.replaceChildren(matches(found.customer_ids));
+          else fill(results, matches(found.customer_ids));
         } catch (error) {
-          results.replaceChildren(el("p", { class: "error", text: error instanceof ApiError && error.status === 422 ? `Not an e-mail address: ${error.fieldErrors.map((e) => e.message).join("; ")}` : error.message }));
+          fill(results, el("p", { class: "error", text: error instanceof ApiError && error.status === 422 ? `Not an e-mail address: ${error.fieldErrors.map((e) => e.message).join("; ")}` : error.message }));
         }
       },
     },
     field("Customer ID or e-mail", query),
     el("button", { type: "submit", text: "Look up" }),
   );
-  const results = el("div", { "aria-live": "polite" });
-  main.replaceChildren(heading(id ? `Customer ${id}` : "Customers"), form, results);
-  if (id) await show(results, id);
+  const results = el("div", { "aria-live": "polite", "aria-busy": id ? "true" : "false" });
+  fill(main, heading(id ? `Customer ${id}` : "Customers"), form, results);
+  if (id) {
+    fill(results, el("p", { text: "Loading the customer…" }));
+    await show(results, id);
+    results.setAttribute("aria-busy", "false");
+  }
 }
 
 function matches(ids) {
@@ -45,12 +49,12 @@ async function show(results, id) {
   try {
     profile = await get(`customers/${encodeURIComponent(id)}`);
   } catch (error) {
-    results.replaceChildren(el("p", { class: "error", text: error instanceof ApiError && error.status === 404 ? `No customer ${id}.` : error.message }));
+    fill(results, el("p", { class: "error", text: error instanceof ApiError && error.status === 404 ? `No customer ${id}.` : error.message }));
     return;
   }
   const history = await get(`customers/${encodeURIComponent(id)}/history`);
   if (profile.erased) {
-    results.replaceChildren(el("p", { text: "This customer's data was erased. Nothing is kept but the fact; nothing will be sent." }));
+    fill(results, el("p", { text: "This customer's data was erased. Nothing is kept but the fact; nothing will be sent." }));
     return;
   }
   const p = profile.profile;
@@ -70,18 +74,18 @@ async function show(results, id) {
   const whyPicker = select([["", "Choose a campaign"], ...campaigns.items.map((c) => [c.campaign_id, c.name])], "");
   const whyOut = el("div", { "aria-live": "polite" });
   whyPicker.addEventListener("change", async () => {
-    if (!whyPicker.value) return whyOut.replaceChildren();
+    if (!whyPicker.value) return fill(whyOut);
     const answer = await get(`customers/${encodeURIComponent(id)}/history?campaign_id=${encodeURIComponent(whyPicker.value)}`);
     if (answer.deliveries.length) {
-      whyOut.replaceChildren(el("p", { text: "Planned for this customer: see the messages above." }), messagesTable(answer.deliveries));
+      fill(whyOut, el("p", { text: "Planned for this customer: see the messages above." }), messagesTable(answer.deliveries));
     } else {
-      whyOut.replaceChildren(
+      fill(whyOut, 
         el("p", { text: "Nothing was planned. Evaluated now, the reasons are:" }),
         el("ul", {}, (answer.not_planned_because || []).map((r) => el("li", { text: r }))),
       );
     }
   });
-  results.replaceChildren(
+  fill(results, 
     el("section", { class: "card" }, el("h2", { text: "Profile" }), table([{ label: "Field", value: (r) => r[0] }, { label: "Value", value: (r) => r[1] }], facts)),
     el(
       "section",

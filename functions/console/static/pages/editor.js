@@ -4,7 +4,7 @@
 import { ApiError, get, post, put } from "../api.js";
 import { guard } from "../app.js";
 import { actionButtons } from "./campaigns.js";
-import { el, field, heading, input, notice, select, showFieldErrors, statusBadge } from "../ui.js";
+import { el, field, fill, flash, heading, input, notice, select, showFieldErrors, statusBadge } from "../ui.js";
 
 const OCCASIONS = [
   ["birthday", "Birthday"],
@@ -423,13 +423,13 @@ export async function render(main, { id, user }) {
       } else {
         parts.push(el("div", { class: "pre", text: rendered.text }), el("p", { text: `${rendered.segments} segment(s), ${rendered.encoding}` }));
       }
-      previewOut.replaceChildren(...parts);
+      fill(previewOut, ...parts);
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) {
         const rest = showFieldErrors(form, error.fieldErrors);
-        previewOut.replaceChildren(el("p", { class: "error", text: rest.length ? rest.map((p) => `${p.field}: ${p.message}`).join("; ") : "Fix the errors shown next to the fields to see the preview." }));
+        fill(previewOut, el("p", { class: "error", text: rest.length ? rest.map((p) => `${p.field}: ${p.message}`).join("; ") : "Fix the errors shown next to the fields to see the preview." }));
       } else {
-        previewOut.replaceChildren(el("p", { class: "error", text: `Preview unavailable: ${error.message}` }));
+        fill(previewOut, el("p", { class: "error", text: `Preview unavailable: ${error.message}` }));
       }
     }
   };
@@ -462,23 +462,28 @@ export async function render(main, { id, user }) {
       }
       guard.dirty = false;
       showFieldErrors(form, []);
-      problems.replaceChildren();
-      notice(`Saved ${answer.campaign.campaign_id} (version ${answer.version}).`);
-      if (!stored) window.location.hash = `#/campaigns/${encodeURIComponent(answer.campaign.campaign_id)}`;
-      else await render(main, { id: stored.campaign.campaign_id, user });
+      fill(problems);
+      const saved = `Saved ${answer.campaign.campaign_id} (version ${answer.version}).`;
+      if (!stored) {
+        flash.message = saved;
+        window.location.hash = `#/campaigns/${encodeURIComponent(answer.campaign.campaign_id)}`;
+      } else {
+        await render(main, { id: stored.campaign.campaign_id, user });
+        notice(saved);
+      }
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) {
         const rest = showFieldErrors(form, error.fieldErrors);
-        problems.replaceChildren(
+        fill(problems, 
           el("p", { text: `The campaign was not saved: ${error.fieldErrors.length} problem(s), shown next to their fields.` }),
           rest.length ? el("ul", {}, rest.map((p) => el("li", { text: `${p.field}: ${p.message}` }))) : null,
         );
       } else if (error instanceof ApiError && error.status === 409 && error.body.error === "version_conflict") {
-        problems.replaceChildren(el("p", { text: `Someone else saved this campaign meanwhile (now version ${error.body.current_version}). Reload the page to see their version; your changes are still in the form.` }));
+        fill(problems, el("p", { text: `Someone else saved this campaign meanwhile (now version ${error.body.current_version}). Reload the page to see their version; your changes are still in the form.` }));
       } else if (error instanceof ApiError && error.status === 403) {
-        problems.replaceChildren(el("p", { text: "Viewers cannot save campaigns." }));
+        fill(problems, el("p", { text: "Viewers cannot save campaigns." }));
       } else {
-        problems.replaceChildren(el("p", { text: `Not saved: ${error.message}` }));
+        fill(problems, el("p", { text: `Not saved: ${error.message}` }));
       }
     }
   };
@@ -497,11 +502,11 @@ export async function render(main, { id, user }) {
 
   form.append(basics, occasionSet, when, audienceSet, extras, contentSet, previewSet, problems, el("div", { class: "toolbar" }, saveButton));
   if (!canEdit) for (const control of form.querySelectorAll("input, select, textarea")) if (!previewSet.contains(control)) control.disabled = true;
-  main.replaceChildren(
+  fill(main, 
     heading(stored ? `Campaign ${stored.campaign.name}` : "New campaign"),
     stored ? el("div", { class: "toolbar" }, el("span", {}, "Status: ", statusBadge(stored.campaign.status), ` · version ${stored.version}`), lifecycle, el("a", { href: `#/results/${encodeURIComponent(stored.campaign.campaign_id)}`, text: "Results" })) : null,
     form,
   );
   guard.dirty = false;
-  scheduleEstimate();
+  if (stored) scheduleEstimate(); // a new campaign is estimated once it has been typed in
 }

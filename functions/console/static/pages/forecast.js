@@ -1,7 +1,7 @@
 // Forecast: the dry run of every active campaign for the next 30 days as a calendar. A day
 // opens its messages by campaign and the customers who would be excluded, with the reason.
 import { post } from "../api.js";
-import { el, heading, table } from "../ui.js";
+import { el, fill, heading, table } from "../ui.js";
 
 const DAYS = 30;
 const DOW = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -56,7 +56,7 @@ export async function render(main) {
     buttons.push(button);
     calendar.append(button);
   }
-  main.replaceChildren(
+  fill(main, 
     heading("Forecast"),
     el("p", { class: "muted", text: `What the active campaigns would send from ${today} for ${DAYS} days (UTC days), computed by the dry run: nothing is sent. Order-triggered messages depend on future orders and are not shown.` }),
     el("p", { text: `${result.messages.length} messages, ${result.excluded.length} exclusions.` }),
@@ -83,7 +83,7 @@ function countBy(items, key) {
 
 function showDay(detail, day, label, entry) {
   const byCampaign = Object.entries(countBy(entry.messages, (m) => m.campaign_id)).map(([campaign, n]) => ({ campaign, n }));
-  detail.replaceChildren(
+  fill(detail, 
     el("h2", { text: label }),
     byCampaign.length
       ? table([{ label: "Campaign", value: (r) => r.campaign }, { label: "Messages", num: true, value: (r) => r.n }], byCampaign)

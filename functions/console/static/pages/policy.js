@@ -1,7 +1,7 @@
 // Policy: the account's messaging policy (quiet hours, daily limit, frequency cap, priority).
 import { ApiError, get, put } from "../api.js";
 import { guard } from "../app.js";
-import { el, field, heading, input, notice, showFieldErrors } from "../ui.js";
+import { el, field, fill, heading, input, notice, showFieldErrors } from "../ui.js";
 
 const OCCASIONS = ["post_purchase_survey", "birthday", "date", "holiday", "replenishment", "inactivity"];
 
@@ -83,17 +83,17 @@ export async function render(main, { user }) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 422) {
         const rest = showFieldErrors(form, error.fieldErrors);
-        problems.replaceChildren(el("p", { text: "Not saved:" }), el("ul", {}, (rest.length ? rest : error.fieldErrors).map((p) => el("li", { text: `${p.field}: ${p.message}` }))));
+        fill(problems, el("p", { text: "Not saved:" }), el("ul", {}, (rest.length ? rest : error.fieldErrors).map((p) => el("li", { text: `${p.field}: ${p.message}` }))));
       } else if (error instanceof ApiError && error.status === 409) {
-        problems.replaceChildren(el("p", { text: `Someone else changed the policy meanwhile (now version ${error.body.current_version}). Reload to see it.` }));
+        fill(problems, el("p", { text: `Someone else changed the policy meanwhile (now version ${error.body.current_version}). Reload to see it.` }));
       } else {
-        problems.replaceChildren(el("p", { text: `Not saved: ${error.message}` }));
+        fill(problems, el("p", { text: `Not saved: ${error.message}` }));
       }
     }
   });
   form.append(quietSet, limits, prioritySet, problems, save);
   if (!canEdit) for (const control of form.querySelectorAll("input")) control.disabled = true;
-  main.replaceChildren(
+  fill(main, 
     heading("Messaging policy"),
     el("p", { class: "muted", text: view.policy ? `Version ${view.version}, saved ${view.updated_at || ""}.` : "No policy yet: SMS keeps to 08:00-21:00 local, nothing else is limited." }),
     form,

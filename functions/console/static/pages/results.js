@@ -2,7 +2,7 @@
 // complained), conversions with the holdout's lift, survey scores with trend, distribution
 // and detractors' comments; CSV export of the table shown.
 import { get } from "../api.js";
-import { chart, downloadCsv, el, field, heading, percent, select, table } from "../ui.js";
+import { chart, downloadCsv, el, field, fill, heading, percent, select, table } from "../ui.js";
 
 export async function render(main, { id }) {
   const page = await get("campaigns?limit=100");
@@ -10,10 +10,10 @@ export async function render(main, { id }) {
   picker.addEventListener("change", () => {
     window.location.hash = picker.value ? `#/results/${encodeURIComponent(picker.value)}` : "#/results";
   });
-  const body = el("div", {});
-  main.replaceChildren(heading("Results"), el("div", { class: "toolbar" }, field("Campaign", picker)), body);
+  const body = el("div", { "aria-busy": id ? "true" : "false" }, id ? el("p", { text: "Loading results…" }) : null);
+  fill(main, heading("Results"), el("div", { class: "toolbar" }, field("Campaign", picker)), body);
   if (!id) {
-    body.append(el("p", { text: "Choose a campaign to see its results." }));
+    fill(body, el("p", { text: "Choose a campaign to see its results." }));
     return;
   }
   const [stats, timeline, survey] = await Promise.all([
@@ -21,7 +21,8 @@ export async function render(main, { id }) {
     get(`campaigns/${encodeURIComponent(id)}/timeline?days=30`),
     get(`campaigns/${encodeURIComponent(id)}/survey`),
   ]);
-  body.append(totals(stats), conversions(stats.conversions), overTime(id, timeline), surveys(survey));
+  fill(body, totals(stats), conversions(stats.conversions), overTime(id, timeline), surveys(survey));
+  body.setAttribute("aria-busy", "false");
 }
 
 function totals(stats) {

@@ -1,6 +1,6 @@
 // Segments: the RFM grid (recency x frequency heat map with counts) and the named segments.
 import { get } from "../api.js";
-import { chart, el, heading, table } from "../ui.js";
+import { chart, el, fill, heading, table } from "../ui.js";
 
 export async function render(main) {
   const grid = await get("segments");
@@ -29,7 +29,7 @@ export async function render(main) {
       options: { indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false },
     }),
   );
-  main.replaceChildren(
+  fill(main, 
     heading("Segments"),
     el("p", { class: "muted", text: `${grid.scored} customers scored by the daily RFM job (orders in the last 365 days); ${grid.unscored} without a score. Recency 5 = ordered most recently, frequency 5 = ordered most often.` }),
     el("section", { class: "card" }, el("h2", { text: "Recency x frequency" }), el("div", { class: "table-wrap" }, el("table", { class: "heat" }, el("thead", {}, head), el("tbody", {}, rows)))),
