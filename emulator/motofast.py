@@ -26,6 +26,11 @@ result (the same response bytes after parsing, the same item order):
   attributes a projection path can reach (a fresh conversion per path, as moto makes), then
   builds the result exactly as moto does.
 
+* **Update expressions.** moto walks an ``UpdateExpression``'s syntax tree several times per
+  ``UpdateItem``, testing every node with ``isinstance`` against abstract base classes (slow
+  on every call). :func:`_fast_traverse` and :func:`_fast_find_clauses` walk it the same way,
+  remembering per node type which processor applies.
+
 Only the runner installs these (:func:`fast_moto`, a context manager that puts moto back as it
 was); the product never imports this module. ``LCM_PLAIN_MOTO=1`` in the environment runs on
 moto as published, e.g. to check that a difference is not caused here.
@@ -33,6 +38,7 @@ moto as published, e.g. to check that a difference is not caused here.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -164,6 +170,75 @@ def _fast_project(item: Any, projection_expressions: list[list[str]]) -> Any:
     )
 
 
+def _ast() -> Any:
+    """moto's update-expression syntax tree module (untyped)."""
+    return importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+
+
+_NOT_PROCESSED: Any = object()
+_PROCESSOR_KEYS: dict[tuple[type, type], Any] = {}
+_NODE_TYPES: dict[type, bool] = {}
+_DESCEND_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    if kind not in _NODE_TYPES:
+        _NODE_TYPES[kind] = issubclass(kind, _ast().Node)
+    return _NODE_TYPES[kind]
+
+
+def _processor_key(traverser: Any, kind: type) -> Any:
+    """The processing map's key moto's ``DepthFirstTraverser.process`` would pick for a node
+    of type ``kind`` (the first the node is an instance of), or :data:`_NOT_PROCESSED`."""
+    key = (type(traverser), kind)
+    if key not in _PROCESSOR_KEYS:
+        found = _NOT_PROCESSED
+        if issubclass(kind, traverser.nodes_to_be_processed()):
+            found = next((k for k in traverser._processing_map() if issubclass(kind, k)), None)
+        _PROCESSOR_KEYS[key] = found
+    return _PROCESSOR_KEYS[key]
+
+
+def _fast_traverse(generic: Callable[..., Any]) -> Callable[..., Any]:
+    default_nodes = _ast().DepthFirstTraverser.nodes_to_be_processed
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        if type(self).nodes_to_be_processed is not default_nodes:
+            return generic(self, node, child_id)
+        if not _is_node(type(node)):
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                self.traverse_node_recursively(child_node, i)
+        key = _processor_key(self, type(node))
+        if key is _NOT_PROCESSED:
+            return node
+        node = self._processing_map()[key](node) if key is not None else None
+        node.parent = parent_node
+        if parent_node:
+            parent_node.children[child_id] = node
+        return node
+
+    return traverse_node_recursively
+
+
+def _fast_find_clauses(node: Any, clause_types: Any) -> list[Any]:
+    ast = _ast()
+    clauses = []
+    for child in node.children or []:
+        kind = type(child)
+        if kind in clause_types:
+            clauses.append(child)
+            continue
+        if kind not in _DESCEND_TYPES:
+            _DESCEND_TYPES[kind] = issubclass(kind, (ast.Expression, ast.UpdateExpressionFunction))
+        if _DESCEND_TYPES[kind]:
+            clauses.extend(child.find_clauses(clause_types))
+    return clauses
+
+
 @contextmanager
 def fast_moto() -> Iterator[None]:
     """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
@@ -174,16 +249,23 @@ def fast_moto() -> Iterator[None]:
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
+    ast = _ast()
+    DepthFirstTraverser, Node = ast.DepthFirstTraverser, ast.Node  # noqa: N806
+
     saved = (
         BaseJSONSerializer.__dict__["_serialize_type_structure"],
         Table.__dict__["all_items"],
         Table.__dict__["query"],
         Item.__dict__["project"],
+        DepthFirstTraverser.__dict__["traverse_node_recursively"],
+        Node.__dict__["find_clauses"],
     )
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
     setattr(Table, "query", _fast_query(saved[2]))  # noqa: B010
     setattr(Item, "project", _fast_project)  # noqa: B010
+    setattr(DepthFirstTraverser, "traverse_node_recursively", _fast_traverse(saved[4]))  # noqa: B010
+    setattr(Node, "find_clauses", _fast_find_clauses)  # noqa: B010
     try:
         yield
     finally:
@@ -191,3 +273,5 @@ def fast_moto() -> Iterator[None]:
         setattr(Table, "all_items", saved[1])  # noqa: B010
         setattr(Table, "query", saved[2])  # noqa: B010
         setattr(Item, "project", saved[3])  # noqa: B010
+        setattr(DepthFirstTraverser, "traverse_node_recursively", saved[4])  # noqa: B010
+        setattr(Node, "find_clauses", saved[5])  # noqa: B010
