@@ -19,7 +19,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -77,34 +77,44 @@ def _email(raw: str | bytes, base_url: str, number: int) -> OutboxMessage:
     return OutboxMessage(id=f"email-{number}", row=row, html=body, links=links)
 
 
+@dataclass
+class OutboxCache:
+    """What :func:`collect` has read already: moto's lists of sent mail and SMS only grow."""
+
+    emails: dict[int, OutboxMessage] = field(default_factory=dict)
+    sms_seen: int = 0
+    sms: list[OutboxMessage] = field(default_factory=list)
+
+
 def collect(
     base_url: str,
     ledger: Any = None,
     customers: Any = None,
-    parsed: dict[int, OutboxMessage] | None = None,
+    cache: OutboxCache | None = None,
 ) -> list[OutboxMessage]:
     """Every message this process's moto SES and SNS accepted, in ``messages.jsonl`` order.
 
     ``ledger`` and ``customers`` are callables returning the Deliveries and Customers items
-    (DynamoDB JSON); they are read only when an SMS was sent (to name its customer and
-    campaign, as ``messages.jsonl`` does). ``parsed`` keeps the e-mails already read between
-    calls (moto's list of sent mail only grows).
+    (DynamoDB JSON); they are read only when SMS arrived since the last call (to name each
+    SMS's customer and campaign, as ``messages.jsonl`` does). ``cache`` keeps what was read.
     """
     from moto.ses.models import ses_backends
     from moto.sns.models import sns_backends
 
-    cache = parsed if parsed is not None else {}
+    seen = cache if cache is not None else OutboxCache()
     messages = []
     for n, mail in enumerate(ses_backends[ACCOUNT][REGION].sent_messages):
-        if n not in cache and hasattr(mail, "raw_data"):
-            cache[n] = _email(mail.raw_data, base_url, n)
-        if n in cache:
-            messages.append(cache[n])
-    if sns_backends[ACCOUNT][REGION].sms_messages:
+        if n not in seen.emails and hasattr(mail, "raw_data"):
+            seen.emails[n] = _email(mail.raw_data, base_url, n)
+        if n in seen.emails:
+            messages.append(seen.emails[n])
+    sms_count = len(sns_backends[ACCOUNT][REGION].sms_messages)
+    if sms_count != seen.sms_seen:
         rows = sent_messages(ledger() if ledger else [], customers() if customers else [])
+        seen.sms = []
         for row in (r for r in rows if r["channel"] == "sms"):
             key = f"{row['sent_at']}|{row['to']}|{row['text']}".encode()
-            messages.append(
+            seen.sms.append(
                 OutboxMessage(
                     id="sms-" + hashlib.sha256(key).hexdigest()[:16],
                     row=row,
@@ -112,8 +122,9 @@ def collect(
                     links=find_links(base_url, [row["text"]], None),
                 )
             )
+        seen.sms_seen = sms_count
     return sorted(
-        messages,
+        [*messages, *seen.sms],
         key=lambda m: (
             m.row["sent_at"],
             m.row["campaign_id"],

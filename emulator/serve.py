@@ -57,6 +57,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from emulator.environment import ACCOUNT, ROOT, TEMPLATE
 from emulator.outbox import (
     HTML_PART_CSP,
+    OutboxCache,
     OutboxMessage,
     collect,
     html_part,
@@ -417,7 +418,7 @@ class LocalApp:
         self.table = routes(template)
         self.lock = threading.Lock()  # one handler (and one moto read) at a time
         self.tokens = LocalTokens()
-        self._parsed: dict[int, OutboxMessage] = {}  # e-mails of the outbox read so far
+        self._outbox = OutboxCache()  # the messages of the outbox read so far
         self.local: list[tuple[re.Pattern[str], Callable[[re.Match[str]], HttpResponse]]] = [
             (re.compile(r"/_local/outbox/?"), lambda _: self._outbox_page()),
             (re.compile(r"/_local/outbox\.json"), lambda _: self._outbox_json()),
@@ -508,7 +509,7 @@ class LocalApp:
                 self.base_url,
                 lambda: list(self.simulation.ledger_items()),
                 lambda: list(self.simulation.customer_items()),
-                self._parsed,
+                self._outbox,
             )
 
     def _outbox_page(self) -> HttpResponse:
@@ -622,6 +623,7 @@ def serving(
         local = {"PUBLIC_BASE_URL": server.url, "CONSOLE_AUTH": "local"}
         with simulated(config, local) as (simulation, result):
             server.app = LocalApp(simulation, server.url, load_template(TEMPLATE))
+            server.app.messages()  # read the outbox once now, not on the first request
             thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
             thread.start()
             try:
