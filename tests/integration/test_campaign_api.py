@@ -293,7 +293,7 @@ def test_given_audience_when_estimated_then_counts_reachable(api):
     api("customers_import_jsonl")  # c-001 ES (consent), c-002 CN: audience is ES/US
     status, body = api("estimate")
     assert status == 200
-    assert body == {"customers": 2, "in_audience": 1, "reachable": {"email": 1}}
+    assert body == {"customers": 2, "in_audience": 1, "reachable": {"email": 1}, "holdout": {}}
 
 
 def test_given_test_address_when_test_sent_then_marked_test_and_not_in_stats(api):
@@ -347,7 +347,12 @@ def test_given_marketer_when_using_only_the_api_then_campaign_runs_and_results_a
     _, dry = api("dry_run_campaign")
     assert [m["customer_id"] for m in dry["messages"]] == ["c-101"]
     assert dry["excluded"] == [
-        {"customer_id": "c-102", "campaign_id": "bday-2027", "reason": "not_in_audience"}
+        {
+            "customer_id": "c-102",
+            "campaign_id": "bday-2027",
+            "reason": "not_in_audience",
+            "sent_at": "2027-03-14T13:00:00Z",  # when it would have been sent
+        }
     ]
     assert api("status")[1]["campaign"]["status"] == "active"
     handlers = {
