@@ -168,3 +168,18 @@ def test_given_policy_when_campaign_file_imported_then_quiet_send_time_rejected_
         (3, "late", "send_at_local: 21:30 is inside the email quiet hours (21:00-08:00 local)")
     ]
     assert api("get", campaign_id="late")[0] == 404
+
+
+def test_given_policy_when_validated_or_tried_as_draft_then_same_quiet_hours_error(api):
+    assert put_policy(api, ISSUE_POLICY)[0] == 200
+    late = campaign_doc("late", send_at_local="21:30", status="draft")
+    message = "21:30 is inside the email quiet hours (21:00-08:00 local)"
+    status, body = api("validate", body=late)
+    assert status == 200
+    assert (body["valid"], body["errors"]) == (
+        False,
+        [{"field": "send_at_local", "message": message}],
+    )
+    status, body = api("draft_estimate", body={"campaign": late})
+    assert status == 422
+    assert body["errors"] == [{"field": "send_at_local", "message": message}]

@@ -61,8 +61,10 @@ from lifecycle.campaigns.repository import (
     delete_campaign,
     list_page,
     list_stored,
+    quiet_hours_errors,
     replace_campaign,
     require_stored,
+    stored_policy,
 )
 from lifecycle.core.aws import client
 from lifecycle.core.clock import get_clock, utc_iso
@@ -110,6 +112,10 @@ def validate(
         campaign = parse_campaign(_without_version(document))
     except CampaignError as exc:
         return ValidationReport(valid=False, errors=_problems(exc.errors), warnings=[])
+    # The save's own last check: the send time against the channels' quiet hours.
+    quiet = quiet_hours_errors(campaign, stored_policy())
+    if quiet:
+        return ValidationReport(valid=False, errors=_problems(quiet), warnings=[])
     warnings = [f"ignored unknown field {f}" for f in campaign.unknown_fields]
     return ValidationReport(valid=True, errors=[], warnings=warnings)
 

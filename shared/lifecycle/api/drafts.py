@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from lifecycle.api.common import InvalidFieldsError, responses
 from lifecycle.api.models import Channel, Estimate, Rendering
-from lifecycle.campaigns.model import Campaign, parse_campaign
+from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
+from lifecycle.campaigns.repository import quiet_hours_errors, stored_policy
 from lifecycle.core.clock import get_clock
 from lifecycle.core.secrets import signing_keys
 from lifecycle.core.settings import get_settings
@@ -40,8 +41,13 @@ class DraftEstimateRequest(BaseModel):
 
 
 def _parsed(document: dict[str, Any]) -> Campaign:
-    """The document validated as on save (``version`` ignored); 422 lists every problem."""
-    return parse_campaign({k: v for k, v in document.items() if k != "version"})
+    """The document validated as on save (``version`` ignored, the send time checked against
+    the quiet hours); 422 lists every problem."""
+    campaign = parse_campaign({k: v for k, v in document.items() if k != "version"})
+    quiet = quiet_hours_errors(campaign, stored_policy())
+    if quiet:
+        raise CampaignError(quiet, campaign.campaign_id)
+    return campaign
 
 
 @router.post(
