@@ -141,6 +141,10 @@ SHOP_CUSTOMERS = [
     _customer("a", "DE", "Europe/Berlin", "de-DE", last_active_at="2027-01-01T12:00:00Z"),
     _customer("b", "US", "America/New_York", "en-US", last_active_at="2027-01-01T12:00:00Z"),
     _customer("c", "US", "UTC", "en", last_active_at="2026-06-01T12:00:00Z"),
+    # No orders: "we miss you" 30 days after their last activity (d), unless they come back
+    # the afternoon before (e). a and b ordered on Jan 10, which counts as activity.
+    _customer("d", "DE", "Europe/Berlin", "de-DE", last_active_at="2027-01-01T12:00:00Z"),
+    _customer("e", "US", "America/New_York", "en-US", last_active_at="2027-01-01T12:00:00Z"),
 ]
 ORDERS = [
     {
@@ -188,8 +192,8 @@ ORDERS = [
     {"order_id": "bad", "customer_id": "c", "status": "lost", "created_at": "2027-01-12T10:00:00Z"},
 ]
 EVENTS = [
-    {"customer_id": "b", "type": "login", "at": "2027-01-31T15:00:00Z"},  # before 18:00 EST
-    {"customer_id": "b", "type": "login", "at": "2027-01-31T15:00:00Z"},  # duplicate
+    {"customer_id": "e", "type": "login", "at": "2027-01-31T15:00:00Z"},  # before 18:00 EST
+    {"customer_id": "e", "type": "login", "at": "2027-01-31T15:00:00Z"},  # duplicate
     {"customer_id": "ghost", "type": "login", "at": "2027-01-20T15:00:00Z"},
 ]
 RESPONSES = [
@@ -225,7 +229,7 @@ def test_given_shop_activity_when_simulated_then_reminders_surveys_and_cancellat
         ("nps", "b", "2027-01-15T11:00:00-05:00"),
         ("restock", "a", "2027-01-22T09:00:00+01:00"),
         ("restock", "b", "2027-01-29T09:00:00-05:00"),  # o-3's reminder; o-2's was repurchased
-        ("miss-you", "a", "2027-01-31T18:00:00+01:00"),
+        ("miss-you", "d", "2027-01-31T18:00:00+01:00"),
     ]
     assert report["by_campaign"] == {
         "miss-you": {"sent": 1, "skipped:active_again": 1},
