@@ -325,13 +325,13 @@ TEMPLATES = [t for _, t in HOSTILE_TEMPLATES]
 
 
 @pytest.mark.parametrize("source", TEMPLATES, ids=TEMPLATE_IDS)
-def test_given_hostile_template_when_rendered_then_render_error_within_two_seconds(source):
+def test_given_hostile_template_when_rendered_then_render_error_within_two_cpu_seconds(source):
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.thread_time()
     try:
         with pytest.raises(RenderError) as caught:
             render(source, CONTEXT, FIELD)
-        elapsed = time.monotonic() - started
+        elapsed = time.thread_time() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -341,12 +341,14 @@ def test_given_hostile_template_when_rendered_then_render_error_within_two_secon
 
 
 @pytest.mark.parametrize("source", TEMPLATES, ids=TEMPLATE_IDS)
-def test_given_hostile_template_when_campaign_saved_then_field_error_within_two_seconds(source):
+def test_given_hostile_template_when_campaign_saved_then_field_error_within_two_cpu_seconds(
+    source,
+):
     doc = campaign_doc("hostile", content=email_content("Hi {{ first_name }}", source))
-    started = time.monotonic()
+    started = time.thread_time()
     with pytest.raises(CampaignError) as caught:
         parse_campaign(doc)
-    assert time.monotonic() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert [error.field for error in caught.value.errors] == [FIELD]
 
 
@@ -354,10 +356,10 @@ def test_given_slow_render_when_deadline_passes_then_render_error_names_the_time
     monkeypatch.setattr(templates, "MAX_RENDER_SECONDS", 0.05)
     # 3,000 steps (far below the step limit), about 0.3 s of work
     source = S + "{% for a in range(1000) %}{% set t = (s ~ s)|upper|length %}{% endfor %}"
-    started = time.monotonic()
+    started = time.thread_time()
     with pytest.raises(RenderError, match=r"took longer than 0\.05 s") as caught:
         render(source, CONTEXT, FIELD)
-    assert time.monotonic() - started < 0.5
+    assert time.thread_time() - started < 0.5
     assert caught.value.field == FIELD
 
 

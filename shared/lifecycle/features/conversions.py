@@ -7,8 +7,8 @@ skipped it with ``holdout``. The unit converted when the customer placed an orde
 not cancelled) within ``attribution_days`` after the unit's planned send time
 (``deliver_at``): when its message was sent (the sender sends at that time or within
 ``max_send_delay_minutes`` of it, else not at all) or, for the holdout, when it would have
-been sent. One reference moment for both groups keeps the comparison symmetric, and it is
-what the ledger's by-campaign index already holds (one Query, no item reads).
+been sent. One reference moment for both groups keeps the comparison symmetric, and every
+ledger item has it (the by-campaign Query, then the items behind its keys).
 Each campaign attributes independently: an order that follows two campaigns' messages counts
 for both (no last-touch model).
 
