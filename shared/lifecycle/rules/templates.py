@@ -4,7 +4,8 @@ Templates come from marketers, so a template must not be able to stall or exhaus
 Every render runs under a budget, enforced *while* rendering:
 
 * time: at most :data:`MAX_RENDER_SECONDS` of the rendering thread's CPU time and
-  :data:`MAX_RENDER_STEPS` loop iterations plus calls (four nested ``range(1000)`` loops stop after 100,000 iterations, not 10**12);
+  :data:`MAX_RENDER_STEPS` loop iterations plus calls (four nested ``range(1000)`` loops stop
+  after 100,000 iterations, not 10**12);
 * size: no value, piece of output or intermediate result larger than
   :data:`MAX_OUTPUT_CHARS` characters, checked *before* the big ones are built (``*``, ``+``,
   ``~``, ``%``, ``str.format``, ``replace``, ``join``, ``center``, ...), integers of at most
