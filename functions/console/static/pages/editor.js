@@ -101,6 +101,11 @@ export async function render(main, { id, user }) {
   const nameInput = input({ value: doc.name, name: "name", required: true });
   const category = select([["marketing", "Marketing (counts toward the caps)"], ["service", "Service"]], doc.category || "marketing");
   const topic = input({ value: doc.topic || "", placeholder: "the occasion type", autocomplete: "off" });
+  const topicNames = el(
+    "textarea",
+    { rows: 2, placeholder: "de = Geburtstagsangebote" },
+    Object.entries(doc.topic_names || {}).map(([locale, name]) => `${locale} = ${name}`).join("\n"),
+  );
   const basics = el(
     "fieldset",
     {},
@@ -112,6 +117,7 @@ export async function render(main, { id, user }) {
       field("Name", nameInput, { name: "name" }),
       field("Category", category, { name: "category" }),
       field("Topic", topic, { name: "topic", hint: "what a customer can switch off in the preference centre" }),
+      field("Topic label per language", topicNames, { name: "topic_names", hint: "what the preference centre shows: one line per language, e.g. de = Geburtstagsangebote" }),
     ),
   );
 
@@ -353,6 +359,15 @@ export async function render(main, { id, user }) {
     };
     if (topic.value.trim()) body.topic = topic.value.trim();
     else delete body.topic;
+    const names = Object.fromEntries(
+      topicNames.value
+        .split("\n")
+        .map((line) => line.split("="))
+        .filter((parts) => parts.length >= 2 && parts[0].trim())
+        .map(([locale, ...name]) => [locale.trim(), name.join("=").trim()]),
+    );
+    if (Object.keys(names).length) body.topic_names = names;
+    else delete body.topic_names;
     const rule = audience();
     if (rule) body.audience = rule;
     else delete body.audience;
