@@ -90,17 +90,23 @@ def test_given_marketing_email_when_sent_then_topic_link_and_preference_footer(s
     assert marketing["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     claim = verify_unsubscribe(KEY, link.rsplit("/u/", 1)[1], SEND)
     assert (claim.topic, claim.channel, claim.campaign_id) == ("birthday", "email", "bday")
-    text = marketing.get_body(preferencelist=("plain",)).get_content()
+    plain = marketing.get_body(preferencelist=("plain",))
+    assert plain is not None
+    text = plain.get_content()
     prefs = [word for word in text.split() if "/p/" in word]
     assert len(prefs) == 2  # the template's {{ preferences_url }} and the footer's link
     assert verify_preferences(KEY, prefs[-1].rsplit("/p/", 1)[1], SEND + timedelta(days=366))
     assert "Manage your preferences" in text and get_settings().company_name in text
-    html = marketing.get_body(preferencelist=("html",)).get_content()
+    html_part = marketing.get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = html_part.get_content()
     assert 'href="' + prefs[-1] in html
     # A service message: no topic in its one-click link (it stops the channel), no footer.
     service_link = str(service["List-Unsubscribe"]).strip("<>").rsplit("/u/", 1)[1]
     assert verify_unsubscribe(KEY, service_link, SEND).topic is None
-    assert "Manage your preferences" not in service.get_body(("plain",)).get_content()
+    service_plain = service.get_body(("plain",))
+    assert service_plain is not None
+    assert "Manage your preferences" not in service_plain.get_content()
 
 
 def test_given_sms_stop_when_recorded_then_in_the_consent_trail(seeded):
