@@ -321,15 +321,20 @@ def preview_one(
     campaign_id: CampaignId,
     request: Annotated[PreviewRequest, Body(description="Whom to render it for.")],
 ) -> Rendering:
-    campaign = require_stored(campaign_id).campaign
-    customer = get_customer(request.customer_id)
+    return render_for(require_stored(campaign_id).campaign, request.customer_id, request.channel)
+
+
+def render_for(campaign: Campaign, customer_id: str, channel: str | None) -> Rendering:
+    """``campaign`` rendered for an existing customer on ``channel`` (default: its first);
+    422 on ``customer_id`` or ``channel`` otherwise. Nothing is stored or sent."""
+    customer = get_customer(customer_id)
     if customer is None:
         raise InvalidFieldsError.one("customer_id", "no such customer")
     settings = get_settings()
     rendered = preview(
         campaign,
         customer,
-        _channel(campaign, request.channel),
+        _channel(campaign, channel),
         signing_keys(settings),
         settings,
         get_clock().now(),

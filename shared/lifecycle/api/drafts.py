@@ -13,21 +13,18 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 
-from lifecycle.api.common import InvalidFieldsError, responses
+from lifecycle.api.campaigns import render_for
+from lifecycle.api.common import responses
 from lifecycle.api.models import Channel, Estimate, Rendering
 from lifecycle.campaigns.model import Campaign, CampaignError, parse_campaign
 from lifecycle.campaigns.repository import quiet_hours_errors, stored_policy
 from lifecycle.core.clock import get_clock
-from lifecycle.core.secrets import signing_keys
-from lifecycle.core.settings import get_settings
-from lifecycle.features.dryrun import estimate, preview
-from lifecycle.store.customers import get_customer
+from lifecycle.features.dryrun import estimate
 
 router = Router()
 TAGS = ["trying campaigns out"]
-_RENDERING: TypeAdapter[Rendering] = TypeAdapter(Rendering)
 
 
 class DraftPreviewRequest(BaseModel):
@@ -64,18 +61,7 @@ def _parsed(document: dict[str, Any]) -> Campaign:
 def preview_draft(
     request: Annotated[DraftPreviewRequest, Body(description="The document and the customer.")],
 ) -> Rendering:
-    campaign = _parsed(request.campaign)
-    customer = get_customer(request.customer_id)
-    if customer is None:
-        raise InvalidFieldsError.one("customer_id", "no such customer")
-    channel = request.channel or campaign.channels[0]
-    if channel not in campaign.channels:
-        raise InvalidFieldsError.one("channel", "not a channel of this campaign")
-    settings = get_settings()
-    rendered = preview(
-        campaign, customer, channel, signing_keys(settings), settings, get_clock().now()
-    )
-    return _RENDERING.validate_python(rendered)
+    return render_for(_parsed(request.campaign), request.customer_id, request.channel)
 
 
 @router.post(
