@@ -9,27 +9,10 @@ import pytest
 
 from tests.builders import campaign_doc, email_content
 from tests.integration.test_campaign_api import api_fixture, raw_api_fixture  # noqa: F401
+from tests.unit.test_policy_rules import ISSUE_EXAMPLE
 
-ISSUE_POLICY: dict[str, Any] = json.loads(
-    json.dumps(
-        {
-            "quiet_hours": {
-                "email": {"from": "21:00", "to": "08:00"},
-                "sms": {"from": "20:00", "to": "09:00"},
-            },
-            "daily_limit": 1,
-            "frequency_cap": {"max_messages": 3, "per_days": 7},
-            "priority": [
-                "post_purchase_survey",
-                "birthday",
-                "date",
-                "holiday",
-                "replenishment",
-                "inactivity",
-            ],
-        }
-    )
-)
+# The issue's example policy, as the rules' unit tests use it (a fresh copy).
+ISSUE_POLICY: dict[str, Any] = json.loads(json.dumps(ISSUE_EXAMPLE))
 
 
 def put_policy(api: Any, body: Any, version: str | None = '"0"') -> tuple[int, Any]:
