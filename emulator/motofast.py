@@ -1,7 +1,7 @@
 """Faster moto for the runner: the same answers, without moto's hot spots.
 
 Profiling the demo showed the runner spending most of its time inside moto rather than in the
-product's code. Three places dominate, and each is replaced here by code that gives the same
+product's code. These places dominate, and each is replaced here by code that gives the same
 result (the same response bytes after parsing, the same item order):
 
 * **Response serialization.** moto 5.2 builds every DynamoDB response by walking the botocore
@@ -18,7 +18,7 @@ result (the same response bytes after parsing, the same item order):
   every item against the key condition with ``DynamoType.__eq__``. The results are sorted
   again afterwards on a total order (index keys, then the table's keys), so the first sort is
   wasted; :func:`_query` lets a Query on an index see the table's items unsorted (Scans keep
-  their order).
+  their order), narrowed to those that can match (see "Table queries" below).
 
 * **Projections.** ``Item.project`` (every KEYS_ONLY or INCLUDE index and every
   ``ProjectionExpression``) converts the whole item to Python values once per projected
@@ -31,6 +31,30 @@ result (the same response bytes after parsing, the same item order):
   on every call). :func:`_fast_traverse` and :func:`_fast_find_clauses` walk it the same way,
   remembering per node type which processor applies.
 
+* **Update expressions, parsed and checked once.** An import's ``UpdateItem`` sets or removes
+  some twenty attributes; moto parses its expression on every call (twice: the handler and
+  the backend), deep-copies the syntax tree (hundreds of nodes) with the generic
+  ``copy.deepcopy`` for each validation (twice for a new item), and runs three pure checks
+  (clause counts, overlapping paths, key attributes untouched) whose cost grows with the
+  square of the number of actions. :func:`_fast_parse` keeps each parsed tree by its text
+  (moto only reads it or copies it), :func:`_clone` copies a tree node by node, and
+  :func:`_fast_validator_init` skips the pure checks for a tree, names and table keys that
+  already passed them. The validation that depends on the item and the values still runs.
+* **Transactions.** ``TransactWriteItems`` backs up every table it names by deep copy (the
+  whole table, on every call) to put it back if the transaction fails.
+  :func:`_fast_transact` keeps copies of the items it names (and each stream's length)
+  instead and puts those back: the same state after a failure.
+* **Table queries.** A Query on a table (no index) tested every item of the table for its
+  hash key; it now starts from that key's items (:func:`_items_under`). An index Query
+  starts from the items whose string hash key attributes equal the condition's.
+* **The direct path.** Every DynamoDB data call (:data:`DIRECT_OPERATIONS`) went through
+  botocore's endpoint resolution, serialization and signing, moto's URL routing and request
+  parsing, moto's response serialization and botocore's response parsing: about 40 % of a
+  call's time. :func:`_direct_call` hands the request (as the JSON it would have been sent
+  as) to moto's DynamoDB handler method and turns its answer into what botocore's parser
+  would return (:func:`_parsed`); the client's events still run, errors are serialized by
+  moto and parsed by botocore as before.
+
 Only the runner installs these (:func:`fast_moto`, a context manager that puts moto back as it
 was); the product never imports this module. ``LCM_PLAIN_MOTO=1`` in the environment runs on
 moto as published, e.g. to check that a difference is not caused here.
@@ -38,7 +62,10 @@ moto as published, e.g. to check that a difference is not caused here.
 
 from __future__ import annotations
 
+import base64
+import copy
 import importlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -131,14 +158,49 @@ def _unsorted_items(table: Any) -> list[Any]:
     return items
 
 
+def _items_under(table: Any, hash_key: Any) -> list[Any]:
+    """The table's items with this hash key (a table Query's only candidates)."""
+    found = table.items.get(hash_key)
+    if found is None:
+        return []
+    return list(found.values()) if table.range_key_attr else [found]
+
+
+def _index_candidates(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
+    """The table's items that can meet an index Query's hash key conditions: a string key
+    is compared as moto compares it (same type, same text), other types are left to moto."""
+    items = _unsorted_items(table)
+    for name, expected in conditions:
+        if expected.type == "S":
+            wanted = expected.value
+            items = [
+                item
+                for item in items
+                if (value := item.attrs.get(name)) is not None
+                and value.type == "S"
+                and value.value == wanted
+            ]
+    return items
+
+
 def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
-    def _query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.get("index_name") or "all_items" in self.__dict__:
-            return generic(self, *args, **kwargs)  # a table query, or fast already (nested)
-        # The index query re-sorts its matches on a total order: the table's order is moot.
-        self.all_items = _unsorted_items.__get__(self)
+    def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if "all_items" in self.__dict__:
+            return generic(self, hash_key, *args, **kwargs)  # fast already (nested)
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name:
+            # The index query re-sorts its matches on a total order: the table's order is
+            # moot, and only items meeting its hash key conditions can match.
+            conditions = kwargs.get("hash_key_conditions") or []
+            candidates = _index_candidates(self, conditions)
+        elif hash_key is not None:
+            # A table query keeps the items of its hash key and sorts them on the range key.
+            candidates = _items_under(self, hash_key)
+        else:
+            return generic(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: candidates
         try:
-            return generic(self, *args, **kwargs)
+            return generic(self, hash_key, *args, **kwargs)
         finally:
             del self.all_items
 
@@ -170,9 +232,155 @@ def _fast_project(item: Any, projection_expressions: list[list[str]]) -> Any:
     )
 
 
+def _transaction_keys(backend: Any, transact_items: list[dict[str, Any]]) -> list[Any]:
+    """(table, hash key, range key) of every item a transaction names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    keys = []
+    for entry in transact_items:
+        ((_, op),) = entry.items()
+        table = backend.tables[op["TableName"]]
+        key = op["Item"] if "Item" in op else op["Key"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        keys.append((table, hash_key, range_key))
+    return keys
+
+
+def _fast_transact(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        try:
+            keys = _transaction_keys(self, transact_items)
+        except Exception:  # malformed: moto's own path raises its error
+            return generic(self, transact_items)
+        # moto backs up every table the transaction names by deep copy (the whole table, per
+        # call) and puts the copies back when it fails; only the named items can change, so
+        # they are what is kept, with each stream's length.
+        saved = [
+            (table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
+            for table, hash_key, range_key in keys
+        ]
+        streams = {
+            id(table): (table.stream_shard, len(table.stream_shard.items))
+            for table, _, _, _ in saved
+            if table.stream_shard is not None
+        }
+        setattr(Table, "__deepcopy__", lambda table, memo: table)  # noqa: B010 (moto's backup: the table itself)
+        try:
+            return generic(self, transact_items)
+        except BaseException:
+            for table, hash_key, range_key, item in reversed(saved):
+                if range_key is not None:
+                    if item is None:
+                        table.items.get(hash_key, {}).pop(range_key, None)
+                    else:
+                        table.items[hash_key][range_key] = item
+                elif item is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = item
+            for shard, length in streams.values():
+                del shard.items[length:]
+            raise
+        finally:
+            delattr(Table, "__deepcopy__")
+
+    return transact_write_items
+
+
+_MODULES: dict[str, Any] = {}
+
+
 def _ast() -> Any:
-    """moto's update-expression syntax tree module (untyped)."""
-    return importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+    """moto's update-expression syntax tree module (untyped; imported once)."""
+    if "ast" not in _MODULES:
+        _MODULES["ast"] = importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+    return _MODULES["ast"]
+
+
+# -- update expressions: parsed once, copied cheaply, checked once ------------------------------
+
+# Parsed update expressions by their text. The syntax trees are only read (find_clauses) or
+# copied (each validation works on a copy) by moto, never changed in place.
+_PARSED: dict[str, Any] = {}
+_PARSED_IDS: set[int] = set()
+# (tree, names, table keys) whose pure checks passed: the number of clauses of each kind,
+# overlapping paths, no key attribute updated. They depend on nothing else.
+_CHECKED: set[tuple[Any, ...]] = set()
+_PURE_CHECKS = ("ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator")
+
+
+def _fast_parse(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def make(cls: Any, expression_str: str) -> Any:
+        tree = _PARSED.get(expression_str)
+        if tree is None:
+            tree = generic(cls, expression_str)  # errors are raised, not kept
+            _PARSED[expression_str] = tree
+            _PARSED_IDS.add(id(tree))
+        return tree
+
+    return make
+
+
+def _clone(value: Any, memo: dict[int, Any]) -> Any:
+    """``copy.deepcopy`` of a syntax tree: nodes copied attribute by attribute (the same
+    copies, shared and cyclic references kept through ``memo``), lists element by element,
+    anything else by ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is list:
+        return [_clone(element, memo) for element in value]
+    if _is_node(kind):
+        found = memo.get(id(value))
+        if found is not None:
+            return found
+        node = object.__new__(kind)
+        memo[id(value)] = node
+        node.__dict__.update({name: _clone(v, memo) for name, v in value.__dict__.items()})
+        return node
+    return copy.deepcopy(value, memo)
+
+
+class _Checked:
+    """A step after the pure checks: remembers that they passed for ``key``."""
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def traverse(self, node: Any) -> Any:
+        _CHECKED.add(self.key)
+        return node
+
+
+def _fast_validator_init(
+    self: Any,
+    expression: Any,
+    expression_attribute_names: dict[str, str],
+    expression_attribute_values: dict[str, dict[str, Any]],
+    item: Any,
+    table: Any,
+) -> None:
+    self.expression_attribute_names = expression_attribute_names
+    self.expression_attribute_values = expression_attribute_values
+    self.item = item
+    self.table = table
+    processors = self.get_ast_processors()
+    names = tuple(type(p).__name__ for p in processors[:3])
+    if id(expression) in _PARSED_IDS and names == _PURE_CHECKS:
+        key = (
+            id(expression),
+            tuple(sorted((expression_attribute_names or {}).items())),
+            tuple(table.table_key_attrs),
+        )
+        if key in _CHECKED:
+            processors = processors[3:]
+        else:
+            processors.insert(3, _Checked(key))
+    self.processors = processors
+    self.node_to_validate = _clone(expression, {})
 
 
 _NOT_PROCESSED: Any = object()
@@ -199,27 +407,54 @@ def _processor_key(traverser: Any, kind: type) -> Any:
     return _PROCESSOR_KEYS[key]
 
 
+_NOT_A_NODE: Any = object()
+_UNKNOWN: Any = object()
+# Per traverser class: node type -> processing map key (or _NOT_PROCESSED / _NOT_A_NODE), and
+# whether the class has a pre_processing_of_child of its own.
+_PLANS: dict[type, tuple[dict[type, Any], bool]] = {}
+
+
 def _fast_traverse(generic: Callable[..., Any]) -> Callable[..., Any]:
-    default_nodes = _ast().DepthFirstTraverser.nodes_to_be_processed
+    traverser = _ast().DepthFirstTraverser
+    default_nodes = traverser.nodes_to_be_processed
+    default_pre = traverser.pre_processing_of_child
 
     def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
-        if type(self).nodes_to_be_processed is not default_nodes:
+        cls = type(self)
+        if cls.nodes_to_be_processed is not default_nodes:
             return generic(self, node, child_id)
-        if not _is_node(type(node)):
+        plan = _PLANS.get(cls)
+        if plan is None:
+            plan = _PLANS[cls] = ({}, cls.pre_processing_of_child is not default_pre)
+        keys, has_pre = plan
+        processing: list[Any] = []  # the processing map, made once per traversal
+
+        def walk(node: Any, child_id: int) -> Any:
+            kind = type(node)
+            key = keys.get(kind, _UNKNOWN)
+            if key is _UNKNOWN:
+                key = _processor_key(self, kind) if _is_node(kind) else _NOT_A_NODE
+                keys[kind] = key
+            if key is _NOT_A_NODE:
+                return node
+            parent_node = node.parent
+            children = node.children
+            if children is not None:
+                for i, child_node in enumerate(children):
+                    if has_pre:
+                        self.pre_processing_of_child(node, i)
+                    walk(child_node, i)
+            if key is _NOT_PROCESSED:
+                return node
+            if not processing:
+                processing.append(self._processing_map())
+            node = processing[0][key](node) if key is not None else None
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
             return node
-        parent_node = node.parent
-        if node.children is not None:
-            for i, child_node in enumerate(node.children):
-                self.pre_processing_of_child(node, i)
-                self.traverse_node_recursively(child_node, i)
-        key = _processor_key(self, type(node))
-        if key is _NOT_PROCESSED:
-            return node
-        node = self._processing_map()[key](node) if key is not None else None
-        node.parent = parent_node
-        if parent_node:
-            parent_node.children[child_id] = node
-        return node
+
+        return walk(node, child_id)
 
     return traverse_node_recursively
 
@@ -239,15 +474,242 @@ def _fast_find_clauses(node: Any, clause_types: Any) -> list[Any]:
     return clauses
 
 
+# -- the direct path: DynamoDB data calls without HTTP ------------------------------------------
+
+# The data-plane operations the direct path answers; every other call goes the generic way.
+DIRECT_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+class _FallbackError(Exception):
+    """The direct path met a value it does not know: the generic serializer and parser
+    answer instead."""
+
+
+class _AsParsed:
+    """Stands in for moto's serializer in :func:`_attribute_value`: a blob as botocore hands
+    it to the caller after decoding what moto's serializer base64-encoded."""
+
+    @staticmethod
+    def _base64(value: Any) -> bytes:
+        return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+_AS_PARSED = _AsParsed()
+
+
+def _parsed(shape: Any, value: Any) -> Any:
+    """``value`` (a moto result) as botocore's parser returns it after moto's JSON
+    serializer wrote it for ``shape``: members that are None left out, strings ``str``,
+    numbers ``int``/``float``, blobs bytes, attribute values by :func:`_attribute_value`."""
+    kind = shape.type_name
+    if kind == "structure":
+        if shape.name == "AttributeValue":
+            written = _attribute_value(_AS_PARSED, value)
+            if written is None:
+                raise _FallbackError
+            return written
+        if type(value) is not dict:
+            raise _FallbackError
+        answer = {}
+        for name, member in shape.members.items():
+            inner = value.get(name)
+            if inner is not None:
+                answer[name] = _parsed(member, inner)
+        return answer
+    if kind == "list":
+        if type(value) is not list or any(element is None for element in value):
+            raise _FallbackError
+        return [_parsed(shape.member, element) for element in value]
+    if kind == "map":
+        if type(value) is not dict or any(element is None for element in value.values()):
+            raise _FallbackError
+        return {str(key): _parsed(shape.value, element) for key, element in value.items()}
+    if kind == "string":
+        return str(value)
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("double", "float"):
+        return float(value)
+    if kind == "boolean" and type(value) is bool:
+        return value
+    if kind == "blob":
+        return _AsParsed._base64(value)
+    raise _FallbackError  # timestamps, documents: not in the data-plane answers
+
+
+def _wire_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+class _Requests:
+    """Request ids for the direct path's answers (moto's are random as well)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def next_id(self) -> str:
+        self.count += 1
+        return f"LCMDIRECT{self.count:023d}"
+
+
+_REQUESTS = _Requests()
+
+
+def _moto_handler(operation: str, params: dict[str, Any], region: str) -> Any:
+    from moto.dynamodb.responses import DynamoHandler
+
+    handler = DynamoHandler()
+    handler.region = region
+    handler.headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+    }
+    handler.querystring = {}
+    handler.current_account = handler.get_current_account()
+    handler.response_headers = {}
+    handler.uri_match = {}
+    handler.params = params
+    handler.body = params
+    return handler
+
+
+def _http_answer(client: Any, operation_model: Any, status: int, headers: Any, body: Any) -> Any:
+    """What botocore makes of moto's (status, headers, body): the generic way, exactly."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.endpoint import convert_to_response_dict
+    from moto.core.botocore_stubber import MockRawResponse
+
+    http = AWSResponse(client.meta.endpoint_url, status, headers, MockRawResponse(body))
+    response = convert_to_response_dict(http, operation_model)
+    protocol = client.meta.service_model.metadata["protocol"]
+    parser = client._endpoint._response_parser_factory.create_parser(protocol)
+    parsed = parser.parse(response, operation_model.output_shape)
+    if http.status_code >= 300:
+        client._endpoint._add_modeled_error_fields(response, parsed, operation_model, parser)
+    parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+    return http, parsed
+
+
+def _direct_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """One DynamoDB data call answered by moto's DynamoDB handler in this process.
+
+    What botocore and moto do around the handler is skipped: endpoint resolution, request
+    serialization, signing, moto's URL routing, request parsing and response serialization,
+    botocore's response parsing. What a caller can observe is kept: the client's
+    ``provide-client-params``, ``before-parameter-build`` and ``after-call`` events run (boto3's
+    DynamoDB resource converts values in them), the request reaches moto as the JSON it would
+    have been sent as (a copy: blobs base64), the answer is what botocore's parser returns for
+    moto's answer (:func:`_parsed`; anything it does not know, and every error, goes through
+    moto's serializer and botocore's parser), errors are raised as botocore raises them.
+    """
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.core.utils import camelcase_to_underscores
+    from werkzeug.exceptions import HTTPException
+
+    operation_model = client._service_model.operation_model(operation_name)
+    request_context = {
+        "client_region": client.meta.region_name,
+        "client_config": client.meta.config,
+        "has_streaming_input": False,
+        "auth_type": operation_model.resolved_auth_type,
+        "unsigned_payload": operation_model.unsigned_payload,
+        "auth_options": client._service_model.metadata.get("auth"),
+    }
+    api_params = client._emit_api_params(
+        api_params=api_params, operation_model=operation_model, context=request_context
+    )
+    params = json.loads(json.dumps(api_params, default=_wire_default))
+    handler = _moto_handler(operation_name, params, client.meta.region_name)
+    method = getattr(handler, camelcase_to_underscores(operation_name))
+    parsed: Any = None
+    try:
+        result = method()
+    except ServiceException as error:
+        status, headers, body = handler.serialized(ActionResult(error))
+        http, parsed = _http_answer(client, operation_model, status, headers, body)
+    except HTTPException as error:
+        headers = dict(error.get_headers() or [])
+        http, parsed = _http_answer(
+            client, operation_model, error.code or 500, headers, error.description
+        )
+    else:
+        request_id = _REQUESTS.next_id()
+        headers = {"content-type": "application/x-amz-json-1.0", "x-amzn-requestid": request_id}
+        try:
+            parsed = _parsed(operation_model.output_shape, result.result)
+        except _FallbackError:
+            status, headers, body = handler.serialized(result)
+            http, parsed = _http_answer(client, operation_model, status, headers, body)
+        else:
+            http = AWSResponse(client.meta.endpoint_url, 200, headers, MockRawResponse(b""))
+            parsed["ResponseMetadata"] = {
+                "RequestId": request_id,
+                "HTTPStatusCode": 200,
+                "HTTPHeaders": headers,
+                "RetryAttempts": 0,
+            }
+    service_id = client._service_model.service_id.hyphenize()
+    client.meta.events.emit(
+        f"after-call.{service_id}.{operation_name}",
+        http_response=http,
+        parsed=parsed,
+        model=operation_model,
+        context=request_context,
+    )
+    if http.status_code >= 300:
+        code = parsed.get("Error", {}).get("Code")
+        raise client.exceptions.from_code(code)(parsed, operation_name)
+    return parsed
+
+
+def _fast_api_call(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        from moto.core.models import botocore_stubber
+
+        if (
+            operation_name in DIRECT_OPERATIONS
+            and botocore_stubber.enabled
+            and self.meta.service_model.service_name == "dynamodb"
+        ):
+            return _direct_call(self, operation_name, api_params)
+        return generic(self, operation_name, api_params)
+
+    return _make_api_call
+
+
 @contextmanager
 def fast_moto() -> Iterator[None]:
     """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
     if os.environ.get("LCM_PLAIN_MOTO") == "1":
         yield
         return
+    from botocore.client import BaseClient
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
+        UpdateExpressionParser,
+    )
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     ast = _ast()
     DepthFirstTraverser, Node = ast.DepthFirstTraverser, ast.Node  # noqa: N806
@@ -259,6 +721,10 @@ def fast_moto() -> Iterator[None]:
         Item.__dict__["project"],
         DepthFirstTraverser.__dict__["traverse_node_recursively"],
         Node.__dict__["find_clauses"],
+        BaseClient.__dict__["_make_api_call"],
+        DynamoDBBackend.__dict__["transact_write_items"],
+        UpdateExpressionParser.__dict__["make"],
+        UpdateExpressionValidator.__dict__.get("__init__"),
     )
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
@@ -266,6 +732,10 @@ def fast_moto() -> Iterator[None]:
     setattr(Item, "project", _fast_project)  # noqa: B010
     setattr(DepthFirstTraverser, "traverse_node_recursively", _fast_traverse(saved[4]))  # noqa: B010
     setattr(Node, "find_clauses", _fast_find_clauses)  # noqa: B010
+    setattr(BaseClient, "_make_api_call", _fast_api_call(saved[6]))  # noqa: B010
+    setattr(DynamoDBBackend, "transact_write_items", _fast_transact(saved[7]))  # noqa: B010
+    setattr(UpdateExpressionParser, "make", classmethod(_fast_parse(saved[8].__func__)))  # noqa: B010
+    setattr(UpdateExpressionValidator, "__init__", _fast_validator_init)  # noqa: B010
     try:
         yield
     finally:
@@ -275,3 +745,10 @@ def fast_moto() -> Iterator[None]:
         setattr(Item, "project", saved[3])  # noqa: B010
         setattr(DepthFirstTraverser, "traverse_node_recursively", saved[4])  # noqa: B010
         setattr(Node, "find_clauses", saved[5])  # noqa: B010
+        setattr(BaseClient, "_make_api_call", saved[6])  # noqa: B010
+        setattr(DynamoDBBackend, "transact_write_items", saved[7])  # noqa: B010
+        setattr(UpdateExpressionParser, "make", saved[8])  # noqa: B010
+        if saved[9] is None:
+            del UpdateExpressionValidator.__init__
+        else:
+            setattr(UpdateExpressionValidator, "__init__", saved[9])  # noqa: B010

@@ -47,6 +47,7 @@ set_local_environment()  # before the layer reads its environment
 
 from emulator.cost import CostMeter  # noqa: E402
 from emulator.events import s3_event, sqs_event  # noqa: E402
+from emulator.motofast import fast_moto  # noqa: E402
 from emulator.template import FakeLambdaContext, LocalDeployment, load_handler  # noqa: E402
 from lifecycle.core import aws, settings  # noqa: E402
 from lifecycle.core.clock import SimulatedClock, set_clock  # noqa: E402
@@ -137,7 +138,7 @@ def metered(units: bool) -> Iterator[Meter]:
 
 
 def run(lines: int, kind: str, chunk_bytes: int | None, workers: int, units: bool) -> None:
-    with mock_aws():
+    with mock_aws(), fast_moto():
         session = boto3.Session(region_name="us-east-1")
         deployment = LocalDeployment.create(
             ROOT / "template.yaml", session=session, parameters=LOCAL_PARAMETERS

@@ -196,3 +196,107 @@ def test_given_plain_moto_asked_when_fast_paths_enter_then_nothing_is_replaced(m
     before = Table.query
     with fast_moto():
         assert Table.query is before
+
+
+def _more_answers(client: Any) -> list[Any]:
+    """Batch calls, transactions, the resource layer and errors, each answer without its
+    request metadata (errors: their class and parsed response)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    def call(operation: str, **params: Any) -> Any:
+        try:
+            answer = getattr(client, operation)(**params)
+        except ClientError as error:
+            response = dict(error.response)
+            response.pop("ResponseMetadata", None)
+            return (type(error).__name__, response)
+        answer.pop("ResponseMetadata")
+        return answer
+
+    key = {"pk": {"S": "c-2"}, "sk": {"N": "98"}}
+    answers = [
+        call(
+            "batch_get_item",
+            RequestItems={"t": {"Keys": [key, {"pk": {"S": "c-9"}, "sk": {"N": "1"}}]}},
+        ),
+        call(
+            "batch_write_item",
+            RequestItems={"t": [{"PutRequest": {"Item": {**ITEMS[5], "sk": {"N": "500"}}}}]},
+            ReturnConsumedCapacity="TOTAL",
+        ),
+        call(
+            "put_item",
+            TableName="t",
+            Item=ITEMS[2],
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        ),
+        call(
+            "transact_write_items",
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {**ITEMS[1], "sk": {"N": "501"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": key,
+                        "UpdateExpression": "SET cnt = :one",
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ],
+        ),
+        call("get_item", TableName="t", Key={"pk": {"S": "c-1"}, "sk": {"N": "501"}}),
+        call("query", TableName="t", KeyConditionExpression="nope = :x"),
+        call("get_item", TableName="missing", Key=key),
+        call(
+            "transact_write_items",
+            TransactItems=[
+                {"Delete": {"TableName": "t", "Key": {"pk": {"S": "c-5"}, "sk": {"N": "500"}}}},
+                {"Put": {"TableName": "t", "Item": {**ITEMS[1], "sk": {"N": "502"}}}},
+            ],
+        ),
+        call("scan", TableName="t", Select="COUNT"),
+    ]
+    table = boto3.Session(region_name="us-east-1").resource("dynamodb").Table("t")
+    answer = table.get_item(Key={"pk": "c-3", "sk": 97})
+    answer.pop("ResponseMetadata")
+    answers.append(answer)
+    return answers
+
+
+def test_given_batch_transaction_and_failing_calls_when_fast_then_answers_are_moto_s():
+    import boto3
+    from moto import mock_aws
+
+    def fresh() -> Iterator[Any]:
+        with mock_aws():
+            client = boto3.Session(region_name="us-east-1").client("dynamodb")
+            client.create_table(
+                TableName="t",
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "N"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for item in ITEMS:
+                client.put_item(TableName="t", Item=item)
+            yield client
+
+    # Given moto's own answers on a fresh table
+    for client in fresh():
+        plain = _more_answers(client)
+    # When the same calls run on a fresh table with the fast paths
+    with fast_moto():
+        for client in fresh():
+            fast = _more_answers(client)
+    # Then every answer (and every error) is the same
+    assert fast == plain
+    assert plain[2][0] == "ConditionalCheckFailedException"
+    assert plain[3][0] == "TransactionCanceledException"

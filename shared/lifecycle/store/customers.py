@@ -504,8 +504,13 @@ def upsert_customer(
     (compared with what was stored) is recorded in the consent trail with ``via``.
     """
     old = _update_customer(record, now, country_shards)
-    _record_import_consent(record, old, now, via)
-    save_dates(record.customer_id, record.dates)
+    _record_import_consent(record, old.consent, now, via)
+    if record.dates or old.had_dates:
+        save_dates(record.customer_id, record.dates)
+    # Neither the record nor the item it replaced has named dates: the customer has no
+    # index items to add or delete (the Query that would look for them is saved). Only a
+    # run that removed the dates and stopped before deleting their index items leaves some
+    # behind; the date occasion reads the customer's own dates, so they change nothing.
 
 
 def _record_import_consent(
@@ -529,23 +534,31 @@ def _record_import_consent(
         trail.put_event(event)
 
 
+@dataclass(frozen=True)
+class _Replaced:
+    """What an import's UpdateItem (UPDATED_OLD) replaced: the consent flags ({} for a new
+    item) and whether the item had named dates."""
+
+    consent: dict[str, bool]
+    had_dates: bool
+
+
 def _old_consent(response: dict[str, Any]) -> dict[str, bool]:
     """The consent flags an UpdateItem (UPDATED_OLD) replaced; {} for a new item."""
     old = (response.get("Attributes") or {}).get("consent", {}).get("M", {})
     return {str(k): bool(v.get("BOOL")) for k, v in old.items()}
 
 
-def _update_old(
-    item: CustomerModel, actions: list[Action], condition: Condition
-) -> dict[str, bool]:
+def _update_old(item: CustomerModel, actions: list[Action], condition: Condition) -> _Replaced:
     # Model.update answers the new values only; the old consent tells what the import changed.
     response = CustomerModel._get_connection().update_item(
         item.customer_id, actions=actions, condition=condition, return_values="UPDATED_OLD"
     )
-    return _old_consent(response)
+    old_dates = (response.get("Attributes") or {}).get("dates", {}).get("M")
+    return _Replaced(consent=_old_consent(response), had_dates=bool(old_dates))
 
 
-def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> dict[str, bool]:
+def _update_customer(record: CustomerRecord, now: datetime, country_shards: int) -> _Replaced:
     values: dict[str, Any] = {
         "email": record.email,
         "email_key": email_key(record.email) if record.email else None,
@@ -602,7 +615,7 @@ def _update_customer(record: CustomerRecord, now: datetime, country_shards: int)
         return _update_unless_erased(item, actions)  # newer activity already recorded: keep it
 
 
-def _update_unless_erased(item: CustomerModel, actions: list[Action]) -> dict[str, bool]:
+def _update_unless_erased(item: CustomerModel, actions: list[Action]) -> _Replaced:
     try:
         return _update_old(item, actions, NOT_ERASED)
     except UpdateError as exc:
