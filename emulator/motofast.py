@@ -40,6 +40,17 @@ result (the same response bytes after parsing, the same item order):
   (moto only reads it or copies it), :func:`_clone` copies a tree node by node, and
   :func:`_fast_validator_init` skips the pure checks for a tree, names and table keys that
   already passed them. The validation that depends on the item and the values still runs.
+* **Update plans.** An update expression of PynamoDB's form (``SET #a = :a, ... REMOVE #b,
+  ...``: whole top-level attributes by placeholder) needs none of moto's tree work: when
+  every placeholder is defined, no attribute repeats and no key attribute is named (the
+  only ways its validation fails), :func:`_simple_plan` gives the executor the attributes
+  to set (each value a ``DynamoType``, as moto's validation makes it) and to remove, in
+  the executor's order; anything else goes moto's way, errors included.
+* **Condition expressions** are lexed once per text (:func:`_fast_lex`): each call gets
+  fresh tokens, the parse that binds names and values still runs per call.
+* **Read copies.** A Query or Scan deep-copies every matching item before projecting and
+  serializing it; nothing changes those items before the answer is built, so
+  :class:`_ReadCopies` hands them over as they are (backups still copy).
 * **Transactions.** ``TransactWriteItems`` backs up every table it names by deep copy (the
   whole table, on every call) to put it back if the transaction fails.
   :func:`_fast_transact` keeps copies of the items it names (and each stream's length)
@@ -63,10 +74,14 @@ moto as published, e.g. to check that a difference is not caused here.
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import importlib
 import json
 import os
+import re
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -132,20 +147,72 @@ def _fast_structure(generic: Callable[..., None]) -> Callable[..., None]:
     return _serialize_structure
 
 
+def _order(item: Any) -> Any:
+    if item.range_key:
+        return (item.hash_key.cast_value, item.range_key.cast_value)
+    return item.hash_key.cast_value
+
+
+def _bump(table: Any) -> None:
+    """The table's items were added, replaced or deleted: its kept order is stale."""
+    table.__dict__["_lcm_version"] = table.__dict__.get("_lcm_version", 0) + 1
+
+
+def _versioned(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return generic(self, *args, **kwargs)
+        finally:
+            _bump(self)
+
+    return method
+
+
+def _sorted_items(table: Any) -> tuple[list[Any], list[Any]]:
+    """The table's items in key order and their keys, kept until an item is added, replaced
+    or deleted (``Table.put_item``/``delete_item``; an update changes items in place and
+    never their keys)."""
+    version = table.__dict__.get("_lcm_version", 0)
+    kept = table.__dict__.get("_lcm_sorted")
+    if kept is not None and kept[0] == version:
+        return kept[1], kept[2]
+    items = sorted(_unsorted_items(table), key=_order)
+    keys = [_order(item) for item in items]
+    table.__dict__["_lcm_sorted"] = (version, items, keys)
+    return items, keys
+
+
 def _fast_all_items(table: Any) -> list[Any]:
-    items: list[Any] = []
-    for hash_set in table.items.values():
-        if table.range_key_attr:
-            items.extend(hash_set.values())
-        else:
-            items.append(hash_set)
+    return list(_sorted_items(table)[0])
 
-    def order(item: Any) -> Any:
-        if item.range_key:
-            return (item.hash_key.cast_value, item.range_key.cast_value)
-        return item.hash_key.cast_value
 
-    return sorted(items, key=order)
+def _fast_scan(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def scan(
+        self: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
+        if index_name or not exclusive_start_key or "all_items" in self.__dict__:
+            return generic(self, filters, limit, exclusive_start_key, *args, **kwargs)
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        # moto skips the pages already read by comparing every item before the start key
+        # with it; the items after it are found by bisection in the kept order instead.
+        try:
+            start = DynamoType(exclusive_start_key[self.hash_key_attr]).cast_value
+            if self.range_key_attr:
+                start = (start, DynamoType(exclusive_start_key[self.range_key_attr]).cast_value)
+        except (KeyError, TypeError, IndexError):
+            return generic(self, filters, limit, exclusive_start_key, *args, **kwargs)
+        with _QUERY_LOCK:
+            items, keys = _sorted_items(self)
+            after = items[bisect.bisect_right(keys, start) :]
+            self.all_items = lambda: after
+            try:
+                return generic(self, filters, limit, None, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    return scan
 
 
 def _unsorted_items(table: Any) -> list[Any]:
@@ -183,28 +250,53 @@ def _index_candidates(table: Any, conditions: list[tuple[str, Any]]) -> list[Any
     return items
 
 
+_QUERY_LOCK = threading.RLock()
+
+
 def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
     def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if "all_items" in self.__dict__:
-            return generic(self, hash_key, *args, **kwargs)  # fast already (nested)
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name:
-            # The index query re-sorts its matches on a total order: the table's order is
-            # moot, and only items meeting its hash key conditions can match.
-            conditions = kwargs.get("hash_key_conditions") or []
-            candidates = _index_candidates(self, conditions)
-        elif hash_key is not None:
-            # A table query keeps the items of its hash key and sorts them on the range key.
-            candidates = _items_under(self, hash_key)
-        else:
-            return generic(self, hash_key, *args, **kwargs)
-        self.all_items = lambda: candidates
-        try:
-            return generic(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
+        # The candidates are set on the shared table object: one query at a time (the
+        # dispatcher queries shards from a pool of threads); re-entrant for nested queries.
+        with _QUERY_LOCK:
+            if "all_items" in self.__dict__:
+                return generic(self, hash_key, *args, **kwargs)  # fast already (nested)
+            index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+            if index_name:
+                # The index query re-sorts its matches on a total order: the table's order is
+                # moot, and only items meeting its hash key conditions can match.
+                conditions = kwargs.get("hash_key_conditions") or []
+                candidates = _index_candidates(self, conditions)
+            elif hash_key is not None:
+                # A table query keeps the items of its hash key and sorts them on the range key.
+                candidates = _items_under(self, hash_key)
+            else:
+                return generic(self, hash_key, *args, **kwargs)
+            self.all_items = lambda: candidates
+            try:
+                return generic(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
 
     return _query
+
+
+class _ReadCopies:
+    """Stands in for the ``copy`` module in moto's table module: a Query's or a Scan's matches
+    are not deep-copied (moto copies each one before projecting it); the answer is built
+    from them at once and nothing changes them (projections make new items, serialization
+    makes new values). Any other copy (backups, restores) is a real one."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        if type(value) is Item:
+            return value
+        if type(value) is list and all(type(element) is Item for element in value):
+            return list(value)
+        return copy.deepcopy(value, memo)
 
 
 def _top_names(path: list[str], attrs: dict[str, Any]) -> list[str]:
@@ -283,6 +375,8 @@ def _fast_transact(generic: Callable[..., Any]) -> Callable[..., Any]:
                     table.items[hash_key] = item
             for shard, length in streams.values():
                 del shard.items[length:]
+            for table, _, _, _ in saved:
+                _bump(table)
             raise
         finally:
             delattr(Table, "__deepcopy__")
@@ -319,9 +413,117 @@ def _fast_parse(generic: Callable[..., Any]) -> Callable[..., Any]:
             tree = generic(cls, expression_str)  # errors are raised, not kept
             _PARSED[expression_str] = tree
             _PARSED_IDS.add(id(tree))
+            simple = _simple_form(expression_str)
+            if simple is not None:
+                _SIMPLE[id(tree)] = simple
         return tree
 
     return make
+
+
+# ``SET #a = :a, #b = :b REMOVE #c, #d`` (either clause may be missing): every action names a
+# top-level attribute by placeholder and sets it to a value placeholder, as PynamoDB writes
+# its updates of whole attributes.
+_PLACEHOLDER_SET = r"#[A-Za-z0-9_]+\s*=\s*:[A-Za-z0-9_]+"
+_SIMPLE_FORM = re.compile(
+    rf"\s*(?:SET\s+(?P<sets>{_PLACEHOLDER_SET}(?:\s*,\s*{_PLACEHOLDER_SET})*))?"
+    r"\s*(?:REMOVE\s+(?P<removes>#[A-Za-z0-9_]+(?:\s*,\s*#[A-Za-z0-9_]+)*))?\s*",
+    re.IGNORECASE,
+)
+# Parsed trees of the simple form: (SET (name placeholder, value placeholder)s, REMOVE names).
+_SIMPLE: dict[int, tuple[list[tuple[str, str]], list[str]]] = {}
+
+
+def _simple_form(expression: str) -> tuple[list[tuple[str, str]], list[str]] | None:
+    found = _SIMPLE_FORM.fullmatch(expression)
+    if found is None or not (found["sets"] or found["removes"]):
+        return None
+    sets = [
+        (name.strip(), value.strip())
+        for name, value in (part.split("=") for part in (found["sets"] or "").split(",") if part)
+    ]
+    removes = [part.strip() for part in (found["removes"] or "").split(",") if part]
+    return sets, removes
+
+
+class _SimplePlan:
+    """The validated form of a simple update expression: what moto's validation would leave
+    for its executor (each SET's value as a ``DynamoType``), in the executor's order."""
+
+    def __init__(self, sets: list[tuple[str, Any]], removes: list[str]) -> None:
+        self.sets = sets
+        self.removes = removes
+
+    def normalize(self) -> None:
+        """moto sorts REMOVE actions of list indexes; top-level names need no order."""
+
+    def execute(self, item: Any) -> None:
+        for name, value in self.sets:
+            item.attrs[name] = value  # as SetExecutor: the item's size is checked here
+        for name in self.removes:
+            item.attrs.pop(name, None)
+
+
+def _simple_plan(
+    tree: Any, names: dict[str, str] | None, values: dict[str, Any] | None, table: Any
+) -> _SimplePlan | None:
+    """The plan of a simple expression whose validation cannot fail, else None (moto's own
+    validation then runs and raises what it raises)."""
+    form = _SIMPLE.get(id(tree))
+    if form is None:
+        return None
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    sets, removes = form
+    names, values = names or {}, values or {}
+    placeholders = [name for name, _ in sets] + removes
+    if any(p not in names for p in placeholders) or any(v not in values for _, v in sets):
+        return None  # undefined placeholders: moto's error
+    targets = [names[p] for p in placeholders]
+    if len(set(targets)) != len(targets) or set(targets) & set(table.table_key_attrs):
+        return None  # duplicate paths, key attributes: moto's error
+    raw = {name for name, _ in sets}  # moto's empty-key and type checks see the placeholder
+    if raw & set(table.attribute_keys) or any(d["AttributeName"] in raw for d in table.attr):
+        return None
+    if any(names[p] in ("", None) for p in placeholders):
+        return None
+    return _SimplePlan(
+        [(names[p], DynamoType(values[v])) for p, v in sets], list(targets[len(sets) :])
+    )
+
+
+def _fast_execute(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def execute(self: Any, node: Any = None) -> None:
+        if node is None and isinstance(self.update_ast, _SimplePlan):
+            self.update_ast.execute(self.item)
+            return
+        generic(self, node)
+
+    return execute
+
+
+def _fast_validate(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def validate(self: Any) -> Any:
+        plan = self.__dict__.get("_simple_plan")
+        return plan if plan is not None else generic(self)
+
+    return validate
+
+
+# Condition expressions' tokens by their text (lexing depends on nothing else).
+_LEXED: dict[str, list[Any]] = {}
+
+
+def _fast_lex(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def _lex_condition_expression(self: Any) -> Any:
+        text = self.condition_expression
+        tokens = _LEXED.get(text)
+        if tokens is None:
+            tokens = _LEXED[text] = list(generic(self))  # errors are raised, not kept
+        # Fresh tokens (and children lists) as moto's lexer makes them: later steps build on them.
+        return deque(token._replace(children=list(token.children)) for token in tokens)
+
+    return _lex_condition_expression
 
 
 def _clone(value: Any, memo: dict[int, Any]) -> Any:
@@ -380,6 +582,10 @@ def _fast_validator_init(
         else:
             processors.insert(3, _Checked(key))
     self.processors = processors
+    plan = _simple_plan(expression, expression_attribute_names, expression_attribute_values, table)
+    if plan is not None:
+        self._simple_plan = plan  # validate() answers it; nothing to copy
+        return
     self.node_to_validate = _clone(expression, {})
 
 
@@ -703,9 +909,12 @@ def fast_moto() -> Iterator[None]:
         return
     from botocore.client import BaseClient
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
     from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
         UpdateExpressionParser,
     )
@@ -725,6 +934,13 @@ def fast_moto() -> Iterator[None]:
         DynamoDBBackend.__dict__["transact_write_items"],
         UpdateExpressionParser.__dict__["make"],
         UpdateExpressionValidator.__dict__.get("__init__"),
+        UpdateExpressionValidator.__dict__.get("validate"),
+        UpdateExpressionExecutor.__dict__["execute"],
+        ConditionExpressionParser.__dict__["_lex_condition_expression"],
+        table_module.__dict__["copy"],
+        Table.__dict__["scan"],
+        Table.__dict__["put_item"],
+        Table.__dict__["delete_item"],
     )
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
@@ -736,6 +952,14 @@ def fast_moto() -> Iterator[None]:
     setattr(DynamoDBBackend, "transact_write_items", _fast_transact(saved[7]))  # noqa: B010
     setattr(UpdateExpressionParser, "make", classmethod(_fast_parse(saved[8].__func__)))  # noqa: B010
     setattr(UpdateExpressionValidator, "__init__", _fast_validator_init)  # noqa: B010
+    fast_validate = _fast_validate(UpdateExpressionValidator.validate)
+    setattr(UpdateExpressionValidator, "validate", fast_validate)  # noqa: B010
+    setattr(UpdateExpressionExecutor, "execute", _fast_execute(saved[11]))  # noqa: B010
+    setattr(ConditionExpressionParser, "_lex_condition_expression", _fast_lex(saved[12]))  # noqa: B010
+    setattr(table_module, "copy", _ReadCopies)  # noqa: B010
+    setattr(Table, "scan", _fast_scan(saved[14]))  # noqa: B010
+    setattr(Table, "put_item", _versioned(saved[15]))  # noqa: B010
+    setattr(Table, "delete_item", _versioned(saved[16]))  # noqa: B010
     try:
         yield
     finally:
@@ -748,7 +972,14 @@ def fast_moto() -> Iterator[None]:
         setattr(BaseClient, "_make_api_call", saved[6])  # noqa: B010
         setattr(DynamoDBBackend, "transact_write_items", saved[7])  # noqa: B010
         setattr(UpdateExpressionParser, "make", saved[8])  # noqa: B010
-        if saved[9] is None:
-            del UpdateExpressionValidator.__init__
-        else:
-            setattr(UpdateExpressionValidator, "__init__", saved[9])  # noqa: B010
+        for name, method in (("__init__", saved[9]), ("validate", saved[10])):
+            if method is None:
+                delattr(UpdateExpressionValidator, name)
+            else:
+                setattr(UpdateExpressionValidator, name, method)
+        setattr(UpdateExpressionExecutor, "execute", saved[11])  # noqa: B010
+        setattr(ConditionExpressionParser, "_lex_condition_expression", saved[12])  # noqa: B010
+        setattr(table_module, "copy", saved[13])  # noqa: B010
+        setattr(Table, "scan", saved[14])  # noqa: B010
+        setattr(Table, "put_item", saved[15])  # noqa: B010
+        setattr(Table, "delete_item", saved[16])  # noqa: B010

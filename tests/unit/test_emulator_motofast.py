@@ -259,6 +259,38 @@ def _more_answers(client: Any) -> list[Any]:
         ),
         call("scan", TableName="t", Select="COUNT"),
     ]
+    # Updates of whole attributes by placeholders (PynamoDB's form): new and existing items,
+    # old and new values answered, and the forms moto refuses.
+    simple = "SET #a = :a, #b = :b REMOVE #c, #d"
+    for update_key, names, values, returned in (
+        (key, {"#a": "text", "#b": "new", "#c": "flag", "#d": "absent"}, None, "UPDATED_OLD"),
+        ({"pk": {"S": "c-new"}, "sk": {"N": "1"}}, None, None, "ALL_NEW"),
+        (key, {"#a": "x", "#b": "x", "#c": "y", "#d": "z"}, None, "NONE"),
+        (key, {"#a": "pk", "#b": "b", "#c": "c", "#d": "d"}, None, "NONE"),
+        (key, None, {":a": {"S": "1"}}, "NONE"),
+        (key, {"#a": "x", "#b": "y", "#c": "c", "#d": "d"}, {":a": {"S": ""}}, "ALL_NEW"),
+    ):
+        answers.append(
+            call(
+                "update_item",
+                TableName="t",
+                Key=update_key,
+                UpdateExpression=simple,
+                ExpressionAttributeNames=names or {"#a": "a", "#b": "b", "#c": "c", "#d": "d"},
+                ExpressionAttributeValues=values
+                or {":a": {"SS": ["q"]}, ":b": {"M": {"n": {"N": "2"}}}},
+                ReturnValues=returned,
+            )
+        )
+    answers.append(call("get_item", TableName="t", Key=key))
+    # Every page of a paginated Scan, before and after items come and go.
+    for _ in ("before", "after"):
+        pages = client.get_paginator("scan").paginate(
+            TableName="t", PaginationConfig={"PageSize": 6}, ProjectionExpression="pk, sk"
+        )
+        answers.append([page["Items"] for page in pages])
+        client.delete_item(TableName="t", Key={"pk": {"S": "c-4"}, "sk": {"N": "96"}})
+        client.put_item(TableName="t", Item={"pk": {"S": "c-0"}, "sk": {"N": "0"}})
     table = boto3.Session(region_name="us-east-1").resource("dynamodb").Table("t")
     answer = table.get_item(Key={"pk": "c-3", "sk": 97})
     answer.pop("ResponseMetadata")
