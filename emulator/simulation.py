@@ -444,27 +444,27 @@ class Simulation:
         return sorted(set(times))
 
     def _earliest_due(self) -> datetime | None:
-        """Earliest ``deliver_at`` in the due index (read again only after planning ran).
+        """Earliest ``deliver_at`` of a queued item planned to be sent (read again only after
+        planning ran, or when a firing left some behind).
 
-        moto answers an index Query by scanning the whole table, so the runner keeps the
-        pending instants and drops the ones each dispatcher firing has handed over.
+        moto answers an index Query by scanning the whole table anyway, so the runner scans
+        once and keeps the pending instants, dropping the ones each dispatcher firing has
+        handed over.
         """
         from lifecycle.core.clock import parse_utc
-        from lifecycle.core.settings import get_settings
 
         if self._pending is None:
             pending: list[str] = []
             table = self.deployment.physical["DeliveriesTable"]
-            paginator = self.dynamodb.get_paginator("query")
-            for shard in range(get_settings().dispatch_shards):
-                for page in paginator.paginate(
-                    TableName=table,
-                    IndexName="due",
-                    KeyConditionExpression="due_shard = :s",
-                    ExpressionAttributeValues={":s": {"S": str(shard)}},
-                    ProjectionExpression="deliver_at",
-                ):
-                    pending += [item["deliver_at"]["S"] for item in page["Items"]]
+            paginator = self.dynamodb.get_paginator("scan")
+            for page in paginator.paginate(
+                TableName=table,
+                FilterExpression="#s = :queued AND attribute_exists(to_send)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":queued": {"S": "queued"}},
+                ProjectionExpression="deliver_at",
+            ):
+                pending += [item["deliver_at"]["S"] for item in page["Items"]]
             self._pending = sorted(parse_utc(value) for value in pending)
         return self._pending[0] if self._pending else None
 
@@ -845,7 +845,8 @@ class Simulation:
             yield from page["Items"]
 
     def ledger_items(self) -> Iterator[dict[str, Any]]:
-        """Every item of the Deliveries table (DynamoDB JSON), read lazily."""
+        """Every delivery of the Deliveries table (DynamoDB JSON), read lazily (without the
+        dispatcher's cursors, kept in the same table under customer "#dispatch")."""
         paginator = self.dynamodb.get_paginator("scan")
         for page in paginator.paginate(TableName=self.deployment.physical["DeliveriesTable"]):
-            yield from page["Items"]
+            yield from (i for i in page["Items"] if "campaign_id" in i)

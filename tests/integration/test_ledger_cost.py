@@ -71,7 +71,7 @@ def _writes(hook: AwsBoundary, function: str) -> dict[str, float]:
     }
 
 
-def test_given_one_email_when_planned_dispatched_and_sent_then_eight_ledger_write_units(
+def test_given_one_email_when_planned_dispatched_and_sent_then_three_ledger_write_units(
     planned: None, meter: AwsBoundary
 ) -> None:
     table = get_settings().deliveries_table
@@ -86,23 +86,46 @@ def test_given_one_email_when_planned_dispatched_and_sent_then_eight_ledger_writ
         assert report.enqueued == 1
     with meter.handler("Sender"):
         assert process_delivery(ITEM, DUE, deps) == "sent"
-    # Then the put writes the table and each index once, the dispatcher takes the item out
-    # of the sparse due index, and the claim and the final write touch no index at all
-    assert _writes(meter, "Planner") == {
-        table: 1,
-        f"{table}/due": 1,
-        f"{table}/by-customer": 1,
-        f"{table}/by-campaign": 1,
-    }
-    assert _writes(meter, "Dispatcher") == {table: 1, f"{table}/due": 1}
-    assert _writes(meter, "Sender") == {table: 2}
-    # and the history still reads the whole item (status, history) behind the index keys
+    # Then the put writes the table and the one index once, the send is one write that
+    # touches no index, and the dispatcher writes its partition's cursor (once per firing,
+    # however many messages it hands over), nothing per message
+    assert _writes(meter, "Planner") == {table: 1, f"{table}/by-send-time": 1}
+    assert _writes(meter, "Sender") == {table: 1}
+    assert _writes(meter, "Dispatcher") == {table: 1}
+    # and the history still reads the whole item (status, history)
     (item,) = list(ledger.by_customer("c-1"))
-    assert (item.status, [h.status for h in item.history]) == (
-        "sent",
-        ["queued", "sending", "sent"],
-    )
+    assert (item.status, [h.status for h in item.history]) == ("sent", ["queued", "sent"])
     assert [i.status for i in ledger.by_campaign("bday")] == ["sent"]
+
+
+def test_given_a_burst_when_dispatched_then_one_cursor_write_per_shard_not_per_message(
+    planned: None, meter: AwsBoundary
+) -> None:
+    table = get_settings().deliveries_table
+    for n in range(40):
+        ledger.create(
+            ledger.PlannedDelivery(
+                campaign_id="bday",
+                customer_id=f"c-{n + 2}",
+                occurrence="2027",
+                occasion="birthday",
+                channel="email",
+                deliver_at=DUE,
+                local_send_time=DUE,
+                timezone="UTC",
+                context={},
+            ),
+            T0,
+            shards=4,
+            ttl_days=400,
+        )
+    with meter.handler("Dispatcher"):
+        report = dispatch_due(
+            DUE, sqs=client("sqs"), queue_url=get_settings().send_queue_url, shards=4
+        )
+    assert report.enqueued == 40
+    # 40 ids over 4 shards: 4 cursor writes, no write per message
+    assert _writes(meter, "Dispatcher") == {table: 4}
 
 
 def test_given_no_consumer_when_sent_then_no_message_sent_event(planned: None) -> None:

@@ -121,8 +121,9 @@ def test_given_claimed_item_when_processed_twice_then_one_message(seeded, deps):
     assert len(raw) == 1
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw[0]
     item = ledger.get("bday-2027#c-001#2027#email")
-    assert item is not None and item.status == "sent" and item.provider_message_id
-    assert [h.status for h in item.history] == ["queued", "sending", "sent"]
+    assert item is not None and item.status == "sent" and item.sent_at == "2027-03-14T13:00:00Z"
+    # One write after the planner's put: sent, recorded just before the provider call.
+    assert [h.status for h in item.history] == ["queued", "sent"]
 
 
 def test_given_crash_after_provider_accepted_when_retried_then_no_second_send(
@@ -133,17 +134,37 @@ def test_given_crash_after_provider_accepted_when_retried_then_no_second_send(
     def crash(*args, **kwargs):
         raise RuntimeError("Lambda timed out")
 
-    monkeypatch.setattr(sender_module.ledger, "mark_sent", crash)
+    # The worker dies right after SES accepted the e-mail (nothing is written after it).
+    monkeypatch.setattr(sender_module, "_emit_sent", crash)
     with pytest.raises(RuntimeError):
         process_delivery("bday-2027#c-001#2027#email", now, deps)
     monkeypatch.undo()
-    with pytest.raises(sender_module.RetryLaterError):  # lease still held
-        process_delivery("bday-2027#c-001#2027#email", now + timedelta(seconds=30), deps)
-    later = now + timedelta(seconds=get_settings().send_lease_seconds + 1)
-    assert process_delivery("bday-2027#c-001#2027#email", later, deps) == "failed:outcome_unknown"
+    # The queue delivers the id again: the item already says sent.
+    assert process_delivery("bday-2027#c-001#2027#email", now + timedelta(seconds=30), deps) == (
+        "duplicate"
+    )
     assert len(_sent_raw()) == 1
     item = ledger.get("bday-2027#c-001#2027#email")
+    assert item is not None and item.status == "sent"
+
+
+def test_given_provider_call_dies_unexpectedly_when_sending_email_then_outcome_unknown_not_resent(
+    seeded, deps, monkeypatch
+):
+    now = datetime(2027, 3, 14, 13, 0, tzinfo=UTC)
+    email = sender_module.channel_for("email")
+
+    def broken(*args, **kwargs):
+        raise ConnectionResetError("connection reset mid-request")
+
+    monkeypatch.setattr(type(email), "send", broken)
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "failed:outcome_unknown"
+    monkeypatch.undo()
+    assert process_delivery("bday-2027#c-001#2027#email", now, deps) == "duplicate"
+    item = ledger.get("bday-2027#c-001#2027#email")
     assert item is not None and (item.status, item.reason) == ("failed", "outcome_unknown")
+    assert item.sent_at is None
+    assert _sent_raw() == []
 
 
 def test_given_unsubscribe_after_planning_when_sending_then_skipped(seeded, deps):

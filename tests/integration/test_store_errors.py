@@ -27,7 +27,7 @@ from lifecycle.store.customers import (
     store_nps_group,
     store_rfm,
 )
-from lifecycle.store.models import CustomerModel, DeliveryModel
+from lifecycle.store.models import CustomerModel
 from tests.builders import customer_doc
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -125,11 +125,14 @@ def test_given_throttled_ledger_writes_when_called_then_errors_propagate(aws, in
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is True
     item = ledger.get(planned.delivery_id)
     assert item is not None
+    (cursor,) = ledger.cursors(1)
     inject("UpdateItem", THROTTLED)
     with pytest.raises(UpdateError):
-        ledger.mark_enqueued(planned.delivery_id, T0)
+        ledger.advance(cursor, ledger.slot(item.deliver_at, item.delivery_id))
     with pytest.raises(UpdateError):
         ledger.claim(item, T0, lease_seconds=60)
+    with pytest.raises(UpdateError):
+        ledger.mark_sent_ahead(item, T0)
     inject("PutItem", THROTTLED)
     with pytest.raises(PutError):
         ledger.create(_planned("c-2"), T0, shards=4, ttl_days=30)
@@ -139,8 +142,13 @@ def test_given_ledger_conditions_fail_when_called_then_false_or_conflict(aws):
     planned = _planned("c-1")
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is True
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is False
-    assert ledger.mark_enqueued(planned.delivery_id, T0) is True
-    assert ledger.mark_enqueued(planned.delivery_id, T0) is False
+    (cursor,) = ledger.cursors(1)
+    assert (cursor.slot, cursor.version) == (None, 0)
+    assert ledger.advance(cursor, "2027-03-01T00:00:00Z#x") is True
+    assert ledger.advance(cursor, "2027-03-01T00:00:00Z#y") is False  # another firing moved it
+    (moved,) = ledger.cursors(1)
+    assert (moved.slot, moved.version) == ("2027-03-01T00:00:00Z#x", 1)
+    assert ledger.advance(moved, "2027-03-01T00:00:00Z#y") is True
     item = ledger.get(planned.delivery_id)
     assert item is not None
     ledger.claim(item, T0, lease_seconds=60)
@@ -163,7 +171,8 @@ def test_given_delivery_gone_when_customer_erased_then_it_is_skipped(customer, i
     inject("UpdateItem", CONDITION)  # as if the item expired between the query and the update
     report = erase_customer(customer, T0)
     assert (report.customer_found, report.deliveries_redacted) == (True, 0)
-    assert DeliveryModel.get(planned.delivery_id).context == {"age": 30}
+    item = ledger.get(planned.delivery_id)
+    assert item is not None and item.context == {"age": 30}
 
 
 def test_given_throttled_import_when_activity_written_then_error_propagates(customer, inject):

@@ -131,7 +131,6 @@ def test_given_test_send_when_feedback_applied_then_ledger_moves_counts_do_not(a
     ledger.record_test_send(
         "camp#test#2027-03-14T09:00:00Z#email",
         campaign_id="camp",
-        customer_id="c-1",
         occasion="birthday",
         channel="email",
         now=NOW,

@@ -46,10 +46,7 @@ class ErasureReport:
 def erase_customer(customer_id: str, now: datetime) -> ErasureReport:
     found = write_tombstone(customer_id, now, tuple(CHANNELS))
     redacted = cancelled = 0
-    for item in ledger.by_customer(customer_id):
-        full = ledger.get(item.delivery_id)
-        if full is None:
-            continue
+    for full in ledger.by_customer(customer_id):
         if full.status == ledger.QUEUED:
             try:
                 ledger.mark_skipped(full, now, ERASED, expected=ledger.QUEUED)

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from lifecycle.campaigns.model import Campaign
-from lifecycle.core.clock import utc_iso
 from lifecycle.messages.channels import channel_for
 from lifecycle.messages.channels.base import Message
 from lifecycle.pipeline.compose import render_sample
@@ -37,7 +36,7 @@ def test_send(
         if rendered.subject is None
         else replace(rendered, subject=f"[TEST] {rendered.subject}")
     )
-    delivery = f"{campaign.campaign_id}#test#{utc_iso(now)}#{channel}"
+    delivery = ledger.test_send_id(campaign.campaign_id, now, channel)
     message_id = channel_for(channel).send(
         deps,
         Message(
@@ -56,7 +55,6 @@ def test_send(
     ledger.record_test_send(
         delivery,
         campaign_id=campaign.campaign_id,
-        customer_id=str(customer["customer_id"]),
         occasion=campaign.occasion.type,
         channel=channel,
         now=now,

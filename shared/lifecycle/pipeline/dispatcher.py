@@ -1,24 +1,31 @@
-"""Dispatcher: move due ledger items to the send queue, paced to the account's send rate.
+"""Dispatcher: hand due ledger items to the send queue, paced to the account's send rate.
 
 Runs every ``interval`` seconds (the template's schedule, 5 minutes). One firing hands over
 at most ``rate x interval`` ids (SES's maximum send rate, 14 messages/s by default) and gives
 the i-th of them ``DelaySeconds = i // rate``, so the sender receives at most ``rate`` new
 messages in any second and one firing's messages are all visible before the next firing.
 
-A firing works on every shard of the sparse ``due`` index in parallel:
+Due items are found in the ledger's ``by-send-time`` index (``shard``, sorted by
+``deliver_at#delivery_id``), one cursor per shard marking how far it has been handed over.
+A firing works on every shard in parallel:
 
-1. each shard is queried (oldest ``deliver_at`` first) for up to the firing's capacity;
-2. the capacity is shared out: every shard its fair part, and what a short shard leaves
-   goes to the others, so a burst in one shard is not held back by empty ones;
-3. the chosen ids get their pacing slots (shards interleaved), go to SQS in batches of 10
-   and are taken out of the index (one conditional ``UpdateItem`` each; DynamoDB has no
-   conditional batch update), all by a pool of threads.
+1. the cursors are read (one BatchGetItem) and each shard is queried after its cursor up to
+   ``now`` (items planned to be sent only) for up to the firing's capacity;
+2. the capacity is shared out: every shard its fair part, and what a short shard leaves goes
+   to the others, so a burst in one shard is not held back by empty ones;
+3. the chosen ids get their pacing slots (shards interleaved) and go to SQS in batches of 10
+   by a pool of threads; then each shard's cursor moves to the last id SQS took (one
+   conditional write per shard and firing, none per message).
 
-If the process dies between SQS and the index update the next firing sends the ids again;
-the sender's claim makes that harmless. What a firing cannot carry stays in the due index,
-oldest first, for the next one. The planner knows it first: :func:`over_capacity` replays
-this pacing over the deliveries it planned and reports those the rate cannot send inside
-the send window (README, "Sending rate" and "A 1M-customer day").
+If the process dies between SQS and the cursor, the next firing sends the ids again; the
+sender's conditional write makes that harmless, and so does a second firing running at the
+same time (the later cursor write finds the version changed and leaves it). What a firing
+cannot carry stays after the cursor, oldest first, for the next one. Items planned so late
+that the cursor may have passed their send time already are put on the send queue by the
+planner itself (:mod:`lifecycle.pipeline.planner`).
+The planner knows it first: :func:`over_capacity` replays this pacing over the deliveries it
+planned and reports those the rate cannot send inside the send window (README, "Sending rate"
+and "A 1M-customer day").
 """
 
 from __future__ import annotations
@@ -44,14 +51,14 @@ THREADS = 16  # SQS and DynamoDB calls wait on the network; a pool keeps a burst
 class DispatchReport:
     enqueued: int = 0
     failed: int = 0
-    already_moved: int = 0
+    cursors_moved: int = 0  # shards whose cursor another firing moved meanwhile
     deferred: bool = False  # more was due than the send rate lets through in one firing
 
     def as_dict(self) -> dict[str, int | bool]:
         return {
             "enqueued": self.enqueued,
             "failed": self.failed,
-            "already_moved": self.already_moved,
+            "cursors_moved": self.cursors_moved,
             "deferred": self.deferred,
         }
 
@@ -101,32 +108,40 @@ def dispatch_due(
     """Hand every due id the send rate allows in this firing to the send queue."""
     report = DispatchReport()
     capacity = rate * firing_window(interval_seconds)
+    cursors = ledger.cursors(shards)
     with _pool(threads) as parallel:
-        found = list(
-            parallel(lambda shard: ledger.due_ids(str(shard), now, capacity + 1), range(shards))
-        )
-        shares = share_capacity([len(ids) for ids in found], capacity)
-        report.deferred = any(len(ids) > n for ids, n in zip(found, shares, strict=True))
+        found = list(parallel(lambda c: ledger.due_after(c, now, capacity + 1), cursors))
+        shares = share_capacity([len(entries) for entries in found], capacity)
+        report.deferred = any(len(e) > n for e, n in zip(found, shares, strict=True))
+        taken = [entries[:n] for entries, n in zip(found, shares, strict=True)]
         # Interleave the shards so each one's ids are spread over the firing's seconds.
-        chosen = [
-            item_id
-            for row in zip_longest(*(ids[:n] for ids, n in zip(found, shares, strict=True)))
-            for item_id in row
-            if item_id is not None
-        ]
+        chosen = [entry[1] for row in zip_longest(*taken) for entry in row if entry is not None]
         batches = [
             (start, chosen[start : start + SQS_BATCH]) for start in range(0, len(chosen), SQS_BATCH)
         ]
-        accepted: list[str] = []
+        accepted: set[str] = set()
         for ok, failed in parallel(lambda b: _send(sqs, queue_url, b[0], b[1], rate), batches):
-            accepted += ok
+            accepted.update(ok)
+            report.enqueued += len(ok)
             report.failed += failed
-        for moved in parallel(lambda item_id: ledger.mark_enqueued(item_id, now), accepted):
-            if moved:
-                report.enqueued += 1
-            else:
-                report.already_moved += 1
+        moves = [
+            (cursor, handed[-1][0])
+            for cursor, entries in zip(cursors, taken, strict=True)
+            if (handed := _accepted_prefix(entries, accepted))
+        ]
+        for moved in parallel(lambda move: ledger.advance(*move), moves):
+            report.cursors_moved += not moved
     return report
+
+
+def _accepted_prefix(entries: list[tuple[str, str]], accepted: set[str]) -> list[tuple[str, str]]:
+    """The shard's ids up to the first one SQS refused (the cursor stops before it)."""
+    prefix = []
+    for entry in entries:
+        if entry[1] not in accepted:
+            break
+        prefix.append(entry)
+    return prefix
 
 
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]

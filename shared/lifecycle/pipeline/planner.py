@@ -12,6 +12,12 @@ its partitions of a day and the candidates of each partition (an index Query, ne
 Occasions that fan out (holidays: one partition per country shard) are planned by plan
 workers from the plan queue, in parallel. Order-triggered occasions are planned from the
 Orders stream (:func:`plan_order_change`) with the same :func:`plan_occurrence`.
+
+The dispatcher walks the ledger with a cursor per shard and never looks behind it, so an item
+planned so late that its send time may be behind the cursor already (due within
+:data:`LATE_WINDOW` of the run's ``now``, the longest a planning Lambda runs) is put on the
+send queue by the planner itself, delayed to its send time (the sender's conditional write
+keeps it exactly once if the dispatcher hands it over too).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 from lifecycle.campaigns.model import Campaign
 from lifecycle.campaigns.repository import active_campaigns, advance_cursor, load_campaign
+from lifecycle.core.aws import client
 from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.localtime import local_send_instant, parse_hhmm, to_utc
 from lifecycle.core.observability import logger
@@ -33,7 +40,7 @@ from lifecycle.core.tokens import Keys
 from lifecycle.occasions.base import Occurrence, Reader
 from lifecycle.occasions.orders import became_delivered
 from lifecycle.occasions.registry import occasion_for, types
-from lifecycle.pipeline.dispatcher import SendCapacity, over_capacity
+from lifecycle.pipeline.dispatcher import MAX_DELAY_SECONDS, SendCapacity, over_capacity
 from lifecycle.rules import audience
 from lifecycle.rules.consent import consent_block
 from lifecycle.rules.holdout import HOLDOUT, in_holdout
@@ -47,6 +54,7 @@ from lifecycle.store.customers import get_customer, read_index
 NOT_IN_AUDIENCE = "not_in_audience"
 MISSED_SEND_WINDOW = "missed_send_window"
 MAX_CATCH_UP_DAYS = 31
+LATE_WINDOW = timedelta(minutes=15)  # a planning Lambda's longest run; SQS's longest delay
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class PlanSettings:
     country_shards: int = 16
     send_rate: int = 14  # SES's maximum send rate: what dispatch can carry (capacity check)
     dispatch_interval_seconds: int = 300
+    send_queue_url: str | None = None  # where items planned late go directly (module doc)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class PlanReport:
     customers_read: int = 0
     tasks: int = 0
     due: Counter[str] = field(default_factory=Counter)  # deliver_at -> queued deliveries
+    enqueued_late: int = 0  # put on the send queue by the planner (module doc)
     capacity: dict[str, Any] = field(default_factory=dict)  # SendCapacity of ``due``
 
     def merge(self, other: PlanReport) -> None:
@@ -78,6 +88,7 @@ class PlanReport:
         self.customers_read += other.customers_read
         self.tasks += other.tasks
         self.due.update(other.due)
+        self.enqueued_late += other.enqueued_late
 
     def check_capacity(self, settings: PlanSettings) -> SendCapacity:
         """What the send rate makes of the deliveries this run queued (``capacity``)."""
@@ -97,6 +108,7 @@ class PlanReport:
             "existing": self.existing,
             "customers_read": self.customers_read,
             "tasks": self.tasks,
+            "enqueued_late": self.enqueued_late,
             "capacity": self.capacity,
         }
 
@@ -228,6 +240,20 @@ class _Writer:
                     self.report.due[utc_iso(item.deliver_at)] += 1
             else:
                 self.report.existing += 1
+            # Also when it existed: a run that failed after the put is planned again.
+            if item.skip_reason is None and item.deliver_at <= self.now + LATE_WINDOW:
+                self._enqueue(item)
+
+    def _enqueue(self, item: ledger.PlannedDelivery) -> None:
+        if not self.settings.send_queue_url:
+            return
+        wait = (item.deliver_at - self.now).total_seconds()
+        client("sqs").send_message(
+            QueueUrl=self.settings.send_queue_url,
+            MessageBody=json.dumps({"delivery_id": item.delivery_id}),
+            DelaySeconds=max(0, min(MAX_DELAY_SECONDS, int(wait))),
+        )
+        self.report.enqueued_late += 1
 
 
 def candidates(
@@ -448,6 +474,7 @@ def plan_settings(settings: Settings) -> PlanSettings:
         country_shards=settings.country_shards,
         send_rate=settings.max_send_rate,
         dispatch_interval_seconds=settings.dispatch_interval_seconds,
+        send_queue_url=settings.send_queue_url,
     )
 
 

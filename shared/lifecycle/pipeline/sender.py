@@ -1,9 +1,11 @@
 """Sender: the one send path for every occasion.
 
-For one ledger item: claim it (queued -> sending), re-check campaign, send window, consent and
-suppression, render the template for the customer's locale, hand the message to the provider
-and record the outcome with a reason code. Duplicate queue messages find the item already
-claimed or finished and do nothing.
+For one ``queued`` ledger item: re-check campaign, send window, consent and suppression,
+render the template for the customer's locale, count it against the messaging policy, then
+record the outcome with a reason code in one conditional write (a skip, or, for e-mail,
+``sent`` just before the provider call; SMS claims the item and records ``sent`` with SNS's
+message id after the call: see :mod:`lifecycle.store.ledger`). Duplicate queue messages, or
+two workers on one id, find the item finished or lose the conditional write and do nothing.
 """
 
 from __future__ import annotations
@@ -125,38 +127,45 @@ def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) ->
         count("Skipped", reason=QUIET_HOURS)
         return f"skipped:{QUIET_HOURS}"
     try:
-        ledger.claim(item, now, deps.settings.send_lease_seconds)
+        return _send(item, now, deps)
     except ledger.LedgerConflictError:
-        return DUPLICATE
-    return _send_claimed(item, now, deps)
+        return DUPLICATE  # another worker recorded an outcome first
 
 
-def _send_claimed(item: Delivery, now: datetime, deps: SendDependencies) -> str:
+def _send(item: Delivery, now: datetime, deps: SendDependencies) -> str:
     try:
         prepared = _prepare(item, now, deps)
-    except RetryLaterError:
+    except (RetryLaterError, ledger.LedgerConflictError):
         raise
     except Exception as exc:
-        # Nothing reached the provider yet (e.g. a throttled read or claim): give the item
-        # back so the retry sends it, instead of leaving a lease that ends as outcome_unknown.
-        _release_quietly(item, now, f"{type(exc).__name__}: {exc}")
+        # Nothing was recorded and nothing reached the provider (e.g. a throttled read): the
+        # item is still queued, the retry decides again.
         raise RetryLaterError(f"{item.delivery_id}: {type(exc).__name__}") from exc
     if isinstance(prepared, str):
         return prepared
     channel, message = prepared
+    if channel.write_ahead:
+        ledger.mark_sent_ahead(item, now)
+        state = ledger.SENT
+    else:
+        ledger.claim(item, now, deps.settings.send_lease_seconds)
+        state = ledger.SENDING
     try:
         message_id = channel.send(deps, message)
     except ProviderError as exc:
-        return _provider_refused(item, now, exc)
-    except OutcomeUnknownError as exc:
+        return _provider_refused(item, now, exc, state)
+    except Exception as exc:
+        if not isinstance(exc, OutcomeUnknownError) and state == ledger.SENDING:
+            raise  # the lease expires and the next attempt records outcome_unknown
         # The request may have reached the provider: never resend; record it for an operator
         # (a delivery event from the provider can still prove it arrived).
-        ledger.mark_failed(item, now, ledger.OUTCOME_UNKNOWN, str(exc))
+        ledger.mark_failed(item, now, ledger.OUTCOME_UNKNOWN, str(exc), expected=state)
         metrics.add_metric(name="DeliveryOutcomeUnknown", unit=MetricUnit.Count, value=1)
         return f"failed:{ledger.OUTCOME_UNKNOWN}"
-    # From here on the provider has the message: a crash before mark_sent leaves the item in
-    # "sending", which the next attempt turns into failed(outcome_unknown), never a resend.
-    ledger.mark_sent(item, now, message_id)
+    if state == ledger.SENDING:
+        # From here on the provider has the message: a crash before mark_sent leaves the
+        # item in "sending", which the next attempt turns into failed(outcome_unknown).
+        ledger.mark_sent(item, now, message_id)
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
     _emit_sent(item, now, deps)
     return ledger.SENT
@@ -196,13 +205,13 @@ def _prepare(
             return _skip(item, now, UNSUBSCRIBED)
         message = compose(item, campaign, customer, now, deps.key, deps.settings, checked.variables)
     except RenderError as exc:
-        ledger.mark_failed(item, now, TEMPLATE_ERROR, str(exc))
+        ledger.mark_failed(item, now, TEMPLATE_ERROR, str(exc), expected=ledger.QUEUED)
         return f"failed:{TEMPLATE_ERROR}"
     except ProviderError as exc:
-        return _provider_refused(item, now, exc)
+        return _provider_refused(item, now, exc, ledger.QUEUED)
     too_long = channel.over_limit(message.rendered, campaign.sms_max_segments)
     if too_long:
-        ledger.mark_failed(item, now, SMS_TOO_LONG, too_long)
+        ledger.mark_failed(item, now, SMS_TOO_LONG, too_long, expected=ledger.QUEUED)
         return f"failed:{SMS_TOO_LONG}"
     # The messaging policy's caps, last: the message is counted only if it is about to go.
     capped = policy.caps(item, campaign, now)
@@ -211,14 +220,15 @@ def _prepare(
     return channel, message
 
 
-def _provider_refused(item: Delivery, now: datetime, exc: ProviderError) -> str:
+def _provider_refused(item: Delivery, now: datetime, exc: ProviderError, state: str) -> str:
     """The provider certainly did not accept: final when permanent or after 5 attempts,
-    else back to ``queued`` and :class:`RetryLaterError`."""
+    else back to ``queued`` and :class:`RetryLaterError`. ``state``: the item's status now."""
     if exc.permanent or int(item.attempts or 0) >= MAX_ATTEMPTS:
-        ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc))
+        ledger.mark_failed(item, now, PROVIDER_REJECTED, str(exc), expected=state)
         _uncount_quietly(item, now)
         return f"failed:{PROVIDER_REJECTED}"
-    _release(item, now, str(exc))
+    if state != ledger.QUEUED:
+        _release(item, now, str(exc), state)
     if exc.throttled:
         metrics.add_metric(name="ProviderThrottled", unit=MetricUnit.Count, value=1)
     raise RetryLaterError(str(exc), throttled=exc.throttled) from exc
@@ -227,12 +237,12 @@ def _provider_refused(item: Delivery, now: datetime, exc: ProviderError) -> str:
 RELEASE_ATTEMPTS = 4
 
 
-def _release(item: Delivery, now: datetime, error: str) -> None:
-    """sending -> queued, tried a few times: nothing reached the provider, and an item left
-    ``sending`` would end as ``outcome_unknown`` when its lease expires."""
+def _release(item: Delivery, now: datetime, error: str, state: str) -> None:
+    """sending or write-ahead sent -> queued, tried a few times: nothing reached the provider,
+    and the item must not stay recorded as sent (or end as ``outcome_unknown``)."""
     for attempt in range(RELEASE_ATTEMPTS):
         try:
-            ledger.release(item, now, error)
+            ledger.release(item, now, error, expected=state)
             return
         except ledger.LedgerConflictError:
             return  # no longer ours (finished or released meanwhile)
@@ -240,13 +250,6 @@ def _release(item: Delivery, now: datetime, error: str) -> None:
             if attempt == RELEASE_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * 2**attempt)  # throttled: 50, 100, 200 ms
-
-
-def _release_quietly(item: Delivery, now: datetime, error: str) -> None:
-    try:
-        _release(item, now, error)
-    except Exception:  # the lease then expires and the next attempt decides
-        logger.exception("could not release a claimed delivery", delivery_id=item.delivery_id)
 
 
 def pending(item: Delivery) -> Pending:
@@ -273,9 +276,9 @@ def occasion_check(
 
 def _skip(item: Delivery, now: datetime, reason: str, detail: str | None = None) -> str:
     if detail:
-        ledger.mark_skipped_for(item, now, reason, detail)
+        ledger.mark_skipped_for(item, now, reason, detail, expected=ledger.QUEUED)
     else:
-        ledger.mark_skipped(item, now, reason)
+        ledger.mark_skipped(item, now, reason, expected=ledger.QUEUED)
     count("Skipped", reason=reason)
     return f"skipped:{reason}"
 

@@ -1,21 +1,33 @@
-"""Delivery ledger: the exactly-once write, the dispatch index and the send lease.
+"""Delivery ledger: the exactly-once write, the dispatcher's cursors and the send write.
 
 Status machine::
 
-    queued --claim--> sending --> sent | skipped(reason) | failed(reason)
+    queued --send--> sent | skipped(reason) | failed(reason)
+    queued --claim--> sending --> sent | skipped(reason) | failed(reason)     (SMS)
       \\--(plan-time policy)--> skipped(reason)
 
-* ``queued`` items carry ``due_shard`` and so appear in the sparse ``due`` index until the
-  dispatcher has handed them to the send queue.
-* ``claim`` is a conditional update queued -> sending with a lease. A crash after the provider
-  accepted a message but before ``sent`` was recorded leaves the item in ``sending``; when the
-  lease expires the next attempt marks it ``failed(outcome_unknown)`` instead of sending again.
+* The planner's conditional put is the exactly-once write: one item per (campaign, customer,
+  occurrence, channel). Items live in their customer's partition (hash key ``customer_id``,
+  range key the delivery id), so a customer's history is one Query; the only index,
+  ``by-send-time`` (``shard``, ``slot`` = ``deliver_at#delivery_id``, projecting the write-once
+  ``campaign_id`` and ``to_send``), serves the dispatcher, which walks it with a cursor per
+  shard instead of removing items from a ``due`` index, and a campaign's statistics (filtered
+  by campaign).
+* ``send`` (:func:`mark_sent_ahead`) is one conditional write queued -> sent made just before
+  the provider call, after every check: two workers holding the same id cannot both win it,
+  so nothing goes out twice. If the provider then refuses, the item is moved on to
+  ``failed`` or back to ``queued`` (a retry); if it cannot tell, ``failed(outcome_unknown)``.
+  A worker that dies between this write and the provider's answer leaves the item ``sent``
+  (never a resend); SES's events for the message (found by its tags) confirm or contradict.
+  E-mail uses it. SMS keeps the claim (queued -> sending with a lease, then ``sent`` with
+  SNS's message id, the only handle of an SMS): a crash after the claim ends
+  ``failed(outcome_unknown)`` when the lease expires.
 
-Write units of a sent message (items under 1 KB; README "Cost per message"): the planner's
-put (1 on the table, 1 per index: ``due``, ``by-customer``, ``by-campaign``), the dispatcher's
-removal from ``due`` (1 + 1), the claim (1) and ``sent`` (1): 8. The indexes project only
-attributes written once by the put, so no later write (claim, final state, feedback) rewrites
-an index entry; :func:`by_customer` and :func:`by_campaign` read the items behind the keys.
+Write units of a sent e-mail (items under 1 KB; README "Cost per message"): the planner's put
+(1 on the table, 1 on ``by-send-time``) and the send (1): 3. An SMS costs one more (the claim).
+Nothing after the put changes the index's keys or its projected ``to_send``, so no later write
+(send, feedback, redaction) touches the index. The dispatcher writes one cursor per shard
+and firing that handed something over, whatever the number of messages.
 
 SES feedback (:func:`apply_feedback`) moves an e-mail the provider accepted forward, never
 back::
@@ -34,6 +46,7 @@ back::
 
 from __future__ import annotations
 
+import heapq
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,12 +55,19 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from lifecycle.core.clock import parse_utc, utc_iso
+from lifecycle.core.settings import get_settings
 from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import CampaignFeedbackModel, DeliveryModel, HistoryEntry
+from lifecycle.store.models import (
+    CampaignFeedbackModel,
+    DeliveryModel,
+    DispatchCursorModel,
+    HistoryEntry,
+)
 
 QUEUED = "queued"
 SENDING = "sending"
@@ -86,8 +106,21 @@ def occurrence_id(item_id: str) -> str:
     return item_id.rsplit("#", 1)[0]
 
 
+def customer_of(item_id: str) -> str:
+    """The customer part of a delivery id (the item's hash key)."""
+    return item_id.split("#", 2)[1]
+
+
 def due_shard(delivery: str, shards: int) -> str:
     return str(zlib.crc32(delivery.encode()) % shards)
+
+
+def slot(deliver_at: str, item_id: str) -> str:
+    """The index's sort key: send order, unique (``deliver_at`` is fixed-width UTC ISO)."""
+    return f"{deliver_at}#{item_id}"
+
+
+CURSOR_OWNER = "#dispatch"  # customer ids never contain '#'
 
 
 @dataclass(frozen=True)
@@ -114,19 +147,22 @@ def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) 
     """Write the ledger item unless it exists; True when this call created it."""
     item_id = planned.delivery_id
     status = SKIPPED if planned.skip_reason else QUEUED
+    deliver_at = utc_iso(planned.deliver_at)
     item = DeliveryModel(
+        customer_id=planned.customer_id,
         delivery_id=item_id,
         campaign_id=planned.campaign_id,
-        customer_id=planned.customer_id,
         occurrence=planned.occurrence,
         occasion=planned.occasion,
         channel=planned.channel,
         status=status,
         reason=planned.skip_reason,
-        deliver_at=utc_iso(planned.deliver_at),
+        deliver_at=deliver_at,
         local_send_time=planned.local_send_time.isoformat(),
         timezone=planned.timezone,
-        due_shard=None if planned.skip_reason else due_shard(item_id, shards),
+        shard=due_shard(item_id, shards),
+        slot=slot(deliver_at, item_id),
+        to_send=None if planned.skip_reason else True,
         coupon_code=None if planned.skip_reason else planned.coupon_code,
         offer_valid_until=None if planned.skip_reason else planned.offer_valid_until,
         context=planned.context,
@@ -148,9 +184,9 @@ def create(planned: PlannedDelivery, now: datetime, shards: int, ttl_days: int) 
 def transient(planned: PlannedDelivery) -> DeliveryModel:
     """A ledger item that is never saved (dry runs compose messages from it)."""
     return DeliveryModel(
+        customer_id=planned.customer_id,
         delivery_id=planned.delivery_id,
         campaign_id=planned.campaign_id,
-        customer_id=planned.customer_id,
         occurrence=planned.occurrence,
         occasion=planned.occasion,
         channel=planned.channel,
@@ -167,34 +203,45 @@ def transient(planned: PlannedDelivery) -> DeliveryModel:
     )
 
 
+TEST_SENDS = "test"  # the customer part of a test send's id: its partition of the ledger
+
+
+def test_send_id(campaign_id: str, now: datetime, channel: str) -> str:
+    """A test send's delivery id (SES tags carry it back to :func:`apply_feedback`)."""
+    return f"{campaign_id}#{TEST_SENDS}#{utc_iso(now)}#{channel}"
+
+
 def record_test_send(
     item_id: str,
     *,
     campaign_id: str,
-    customer_id: str,
     occasion: str,
     channel: str,
     now: datetime,
     provider_message_id: str,
 ) -> None:
-    """Record a test send (``test`` items are left out of statistics)."""
+    """Record a test send: in the ``test`` partition (it went to a test address, not to a
+    customer), in the index (a campaign counts its test sends apart; never dispatched)."""
+    sent = utc_iso(now)
     DeliveryModel(
+        customer_id=customer_of(item_id),
         delivery_id=item_id,
         campaign_id=campaign_id,
-        customer_id=customer_id,
-        occurrence=f"test-{utc_iso(now)}",
+        occurrence=f"test-{sent}",
         occasion=occasion,
         channel=channel,
         status=SENT,
-        deliver_at=utc_iso(now),
+        deliver_at=sent,
         local_send_time=now.isoformat(),
         timezone="UTC",
-        created_at=utc_iso(now),
-        updated_at=utc_iso(now),
-        sent_at=utc_iso(now),
+        shard="0",
+        slot=slot(sent, item_id),
+        created_at=sent,
+        updated_at=sent,
+        sent_at=sent,
         provider_message_id=provider_message_id,
         test=True,
-        history=[HistoryEntry(at=utc_iso(now), status=SENT, reason="test")],
+        history=[HistoryEntry(at=sent, status=SENT, reason="test")],
     ).save()
 
 
@@ -221,9 +268,9 @@ BATCH_GET = 100  # DynamoDB's BatchGetItem limit
 def _items(entries: Iterable[DeliveryModel]) -> Iterator[DeliveryModel]:
     """The whole items behind index entries, in the index's order, 100 keys per BatchGetItem
     (an item that expired between the Query and the read is left out)."""
-    chunk: list[str] = []
+    chunk: list[DeliveryModel] = []
     for entry in entries:
-        chunk.append(entry.delivery_id)
+        chunk.append(entry)
         if len(chunk) == BATCH_GET:
             yield from _batch(chunk)
             chunk = []
@@ -231,49 +278,122 @@ def _items(entries: Iterable[DeliveryModel]) -> Iterator[DeliveryModel]:
         yield from _batch(chunk)
 
 
-def _batch(ids: list[str]) -> Iterator[DeliveryModel]:
-    found = {item.delivery_id: item for item in DeliveryModel.batch_get(ids)}
-    return (found[item_id] for item_id in ids if item_id in found)
+def _batch(entries: list[DeliveryModel]) -> Iterator[DeliveryModel]:
+    keys = [(entry.customer_id, entry.delivery_id) for entry in entries]
+    found = {item.delivery_id: item for item in DeliveryModel.batch_get(keys)}
+    return (found[entry.delivery_id] for entry in entries if entry.delivery_id in found)
 
 
-def by_campaign(campaign_id: str) -> Iterator[DeliveryModel]:
-    """Every ledger item of a campaign (a Query on ``by-campaign``, then the items)."""
-    return _items(DeliveryModel.by_campaign.query(campaign_id))
+def _shards(shards: int | None) -> int:
+    return get_settings().dispatch_shards if shards is None else shards
 
 
-def by_campaign_between(campaign_id: str, start: str, end: str) -> Iterator[DeliveryModel]:
+def _index_entries(
+    campaign_id: str, start: str | None, end: str | None, shards: int | None
+) -> Iterator[DeliveryModel]:
+    """A campaign's index entries with ``start <= slot <= end``, every shard merged in send
+    order (the index holds every campaign: the others' entries are read and filtered out)."""
+    condition: Condition | None
+    if start is not None and end is not None:
+        condition = DeliveryModel.slot.between(start, end)
+    elif end is not None:
+        condition = DeliveryModel.slot <= end
+    else:
+        condition = None
+    mine = DeliveryModel.campaign_id == campaign_id
+    streams = [
+        DeliveryModel.by_send_time.query(str(shard), condition, filter_condition=mine)
+        for shard in range(_shards(shards))
+    ]
+    return heapq.merge(*streams, key=lambda entry: entry.slot or "")
+
+
+def by_campaign(campaign_id: str, shards: int | None = None) -> Iterator[DeliveryModel]:
+    """Every ledger item of a campaign, in send order (the ``by-send-time`` index filtered by
+    campaign, then the items)."""
+    return _items(_index_entries(campaign_id, None, None, shards))
+
+
+def by_campaign_between(
+    campaign_id: str, start: str, end: str, shards: int | None = None
+) -> Iterator[DeliveryModel]:
     """A campaign's ledger items planned for ``start`` <= deliver_at < ``end`` (UTC ISO)."""
-    condition = DeliveryModel.deliver_at.between(start, end)
-    for item in _items(DeliveryModel.by_campaign.query(campaign_id, condition)):
-        if item.deliver_at < end:  # BETWEEN includes the upper bound
-            yield item
+    return _items(_index_entries(campaign_id, start, end, shards))
 
 
 def by_customer(customer_id: str) -> Iterator[DeliveryModel]:
-    """Every ledger item of a customer (a Query on ``by-customer``, then the items)."""
-    return _items(DeliveryModel.by_customer.query(customer_id))
+    """Every ledger item of a customer, by planned send time (one Query of its partition)."""
+    items = DeliveryModel.query(customer_id, consistent_read=True)
+    return iter(sorted(items, key=lambda item: (item.deliver_at, item.delivery_id)))
 
 
 def get(item_id: str) -> DeliveryModel | None:
     try:
-        return DeliveryModel.get(item_id, consistent_read=True)
-    except DoesNotExist:
+        return DeliveryModel.get(customer_of(item_id), item_id, consistent_read=True)
+    except (DoesNotExist, IndexError):
         return None
 
 
-def due_ids(shard: str, now: datetime, limit: int) -> list[str]:
-    """Ids of queued items in ``shard`` whose deliver_at is at or before ``now``."""
-    results = DeliveryModel.due.query(shard, DeliveryModel.deliver_at <= utc_iso(now), limit=limit)
-    return [item.delivery_id for item in results]
+# ---------------------------------------------------------------- dispatch
 
 
-def mark_enqueued(item_id: str, now: datetime) -> bool:
-    """Take an item out of the due index once its id is on the send queue."""
-    item = DeliveryModel(delivery_id=item_id)
+@dataclass(frozen=True)
+class Cursor:
+    shard: str
+    slot: str | None  # the last slot handed over (None: nothing yet)
+    version: int
+
+
+def cursors(shards: int) -> list[Cursor]:
+    """The dispatcher's cursor of every shard (one BatchGetItem; an eventually consistent
+    read is enough: a stale cursor hands ids over again and cannot be advanced)."""
+    keys = [(CURSOR_OWNER, str(shard)) for shard in range(shards)]
+    found: dict[str, Cursor] = {}
+    for start in range(0, len(keys), BATCH_GET):
+        for model in DispatchCursorModel.batch_get(keys[start : start + BATCH_GET]):
+            found[model.delivery_id] = Cursor(model.delivery_id, model.cursor, int(model.version))
+    return [found.get(shard, Cursor(shard, None, 0)) for _, shard in keys]
+
+
+def due_after(cursor: Cursor, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """Up to ``limit`` (slot, delivery id) of the shard planned to be sent, after the cursor
+    and due by ``now``, oldest first."""
+    end = f"{utc_iso(now)}$"  # '$' follows '#': every slot of ``now`` and before
+    condition: Condition
+    if cursor.slot is None:
+        condition = DeliveryModel.slot <= end
+    else:
+        condition = DeliveryModel.slot.between(cursor.slot, end)
+    found: list[tuple[str, str]] = []
+    entries = DeliveryModel.by_send_time.query(
+        cursor.shard,
+        condition,
+        filter_condition=DeliveryModel.to_send == True,  # noqa: E712
+    )
+    for entry in entries:
+        if entry.slot == cursor.slot:
+            continue
+        found.append((str(entry.slot), entry.delivery_id))
+        if len(found) == limit:
+            break
+    return found
+
+
+def advance(cursor: Cursor, to_slot: str) -> bool:
+    """Move the cursor forward to ``to_slot``; False when another firing moved it meanwhile
+    (the next firing starts from where it is)."""
+    condition = (
+        DispatchCursorModel.version == cursor.version
+        if cursor.version
+        else DispatchCursorModel.customer_id.does_not_exist()
+    )
     try:
-        item.update(
-            actions=[DeliveryModel.due_shard.remove(), DeliveryModel.enqueued_at.set(utc_iso(now))],
-            condition=DeliveryModel.due_shard.exists() & (DeliveryModel.status == QUEUED),
+        DispatchCursorModel(customer_id=CURSOR_OWNER, delivery_id=cursor.shard).update(
+            actions=[
+                DispatchCursorModel.cursor.set(to_slot),
+                DispatchCursorModel.version.set(cursor.version + 1),
+            ],
+            condition=condition,
         )
     except UpdateError as exc:
         if condition_failed(exc):
@@ -295,7 +415,6 @@ def claim(item: DeliveryModel, now: datetime, lease_seconds: int) -> DeliveryMod
                 DeliveryModel.status.set(SENDING),
                 DeliveryModel.lease_until.set(utc_iso(now + timedelta(seconds=lease_seconds))),
                 DeliveryModel.attempts.add(1),
-                DeliveryModel.due_shard.remove(),
                 DeliveryModel.updated_at.set(utc_iso(now)),
                 _history(SENDING, now),
             ],
@@ -345,6 +464,27 @@ def mark_sent(item: DeliveryModel, now: datetime, provider_message_id: str | Non
     _finish(item, SENT, now, actions=actions, reason=None, expected=SENDING)
 
 
+def mark_sent_ahead(item: DeliveryModel, now: datetime) -> None:
+    """queued -> sent in one conditional write, just before the provider call (the module's
+    docstring). Raise :class:`LedgerConflictError` if another worker got there first."""
+    try:
+        item.update(
+            actions=[
+                DeliveryModel.status.set(SENT),
+                DeliveryModel.sent_at.set(utc_iso(now)),
+                DeliveryModel.attempts.add(1),
+                DeliveryModel.updated_at.set(utc_iso(now)),
+                DeliveryModel.reason.remove(),
+                _history(SENT, now),
+            ],
+            condition=DeliveryModel.status == QUEUED,
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise LedgerConflictError(item.delivery_id) from None
+        raise
+
+
 def mark_skipped(item: DeliveryModel, now: datetime, reason: str, expected: str = SENDING) -> None:
     _finish(
         item,
@@ -356,6 +496,11 @@ def mark_skipped(item: DeliveryModel, now: datetime, reason: str, expected: str 
     )
 
 
+def _undo_sent(expected: str) -> list[Action]:
+    """A write-ahead ``sent`` the provider then refused: it was not sent after all."""
+    return [DeliveryModel.sent_at.remove()] if expected == SENT else []
+
+
 def mark_failed(
     item: DeliveryModel,
     now: datetime,
@@ -363,29 +508,32 @@ def mark_failed(
     error: str | None = None,
     expected: str = SENDING,
 ) -> None:
-    actions: list[Action] = [DeliveryModel.reason.set(reason)]
+    actions: list[Action] = [DeliveryModel.reason.set(reason), *_undo_sent(expected)]
     if error:
         actions.append(DeliveryModel.error.set(error[:1000]))
     _finish(item, FAILED, now, actions=actions, reason=reason, expected=expected)
 
 
-def release(item: DeliveryModel, now: datetime, error: str) -> None:
-    """sending -> queued after a failure the provider certainly did not accept (retryable)."""
+def release(item: DeliveryModel, now: datetime, error: str, expected: str = SENDING) -> None:
+    """sending (or a write-ahead sent) -> queued after a failure the provider certainly did
+    not accept (retryable)."""
     _finish(
         item,
         QUEUED,
         now,
-        actions=[DeliveryModel.error.set(error[:1000])],
+        actions=[DeliveryModel.error.set(error[:1000]), *_undo_sent(expected)],
         reason="retry",
-        expected=SENDING,
+        expected=expected,
     )
 
 
 # ---------------------------------------------------------------- messaging policy
 
 
-def mark_skipped_for(item: DeliveryModel, now: datetime, reason: str, detail: str) -> None:
-    """sending -> skipped(reason) with ``detail`` in the history entry (the messaging
+def mark_skipped_for(
+    item: DeliveryModel, now: datetime, reason: str, detail: str, expected: str = SENDING
+) -> None:
+    """``expected`` -> skipped(reason) with ``detail`` in the history entry (the messaging
     policy: ``outranked`` names the campaign that took the customer's slot that day)."""
     entry = HistoryEntry(at=utc_iso(now), status=SKIPPED, reason=reason, detail=detail)
     try:
@@ -397,7 +545,7 @@ def mark_skipped_for(item: DeliveryModel, now: datetime, reason: str, detail: st
                 DeliveryModel.lease_until.remove(),
                 DeliveryModel.history.set(DeliveryModel.history.append([entry])),
             ],
-            condition=DeliveryModel.status == SENDING,
+            condition=DeliveryModel.status == expected,
         )
     except UpdateError as exc:
         if condition_failed(exc):

@@ -171,42 +171,20 @@ class CampaignModel(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
-class DueIndex(GlobalSecondaryIndex["DeliveryModel"]):
-    """Sparse index of queued deliveries not yet handed to the send queue."""
+# The ledger's one index. Every write after the planner's put (the send, feedback, redaction)
+# changes neither its keys nor its projected attributes, so an item costs one index write in
+# its life (README "Cost per message"). A customer's deliveries need no index: the table's
+# hash key is the customer.
+class DeliveriesBySendTimeIndex(GlobalSecondaryIndex["DeliveryModel"]):
+    """Deliveries in send order, spread over ``shards`` partitions: the dispatcher walks it
+    with a cursor per partition; a campaign's statistics read it filtered by campaign."""
 
     class Meta:
-        index_name = "due"
-        projection = KeysOnlyProjection()
+        index_name = "by-send-time"
+        projection = IncludeProjection(["campaign_id", "to_send"])
 
-    due_shard = UnicodeAttribute(hash_key=True)
-    deliver_at = UnicodeAttribute(range_key=True)
-
-
-# The ledger's indexes project only attributes no update changes after the planner's put
-# (keys, and what the planner writes once), so claim, finish and feedback writes touch no
-# index: each item costs one index write per index, when it is created (and the sparse
-# ``due`` index one more when the dispatcher removes it). Readers that need the item's
-# state read the items behind the keys (lifecycle.store.ledger.by_customer/by_campaign).
-class DeliveriesByCustomerIndex(GlobalSecondaryIndex["DeliveryModel"]):
-    """Every delivery of a customer: "why did / didn't this customer get X"."""
-
-    class Meta:
-        index_name = "by-customer"
-        projection = IncludeProjection(["campaign_id", "occasion", "occurrence", "channel", "test"])
-
-    customer_id = UnicodeAttribute(hash_key=True)
-    deliver_at = UnicodeAttribute(range_key=True)
-
-
-class DeliveriesByCampaignIndex(GlobalSecondaryIndex["DeliveryModel"]):
-    """Per-campaign statistics without scanning the ledger."""
-
-    class Meta:
-        index_name = "by-campaign"
-        projection = KeysOnlyProjection()
-
-    campaign_id = UnicodeAttribute(hash_key=True)
-    deliver_at = UnicodeAttribute(range_key=True)
+    shard = UnicodeAttribute(hash_key=True)
+    slot = UnicodeAttribute(range_key=True)  # deliver_at#delivery_id: unique, in send order
 
 
 class HistoryEntry(MapAttribute[str, Any]):
@@ -223,9 +201,9 @@ class DeliveryModel(Model):
         table_name = _table("DELIVERIES_TABLE", "Deliveries")
         region = _region()
 
-    delivery_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(hash_key=True)
+    delivery_id = UnicodeAttribute(range_key=True)
     campaign_id = UnicodeAttribute()
-    customer_id = UnicodeAttribute()
     occurrence = UnicodeAttribute()
     occasion = UnicodeAttribute()
     channel = UnicodeAttribute()
@@ -234,13 +212,15 @@ class DeliveryModel(Model):
     deliver_at = UnicodeAttribute()
     local_send_time = UnicodeAttribute()
     timezone = UnicodeAttribute()
-    due_shard = UnicodeAttribute(null=True)
+    # Written once by the planner, never changed (they key the by-send-time index):
+    shard = UnicodeAttribute(null=True)
+    slot = UnicodeAttribute(null=True)
+    to_send = BooleanAttribute(null=True)  # planned to be sent (absent: skipped when planned)
     coupon_code = UnicodeAttribute(null=True)
     offer_valid_until = UnicodeAttribute(null=True)
     context = JSONAttribute(null=True)  # occasion facts for the template (no PII)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    enqueued_at = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     sent_at = UnicodeAttribute(null=True)
@@ -250,9 +230,21 @@ class DeliveryModel(Model):
     history = ListAttribute[HistoryEntry](of=HistoryEntry, default=list)
     expires_at = NumberAttribute(null=True)  # TTL (epoch seconds)
 
-    due = DueIndex()
-    by_customer = DeliveriesByCustomerIndex()
-    by_campaign = DeliveriesByCampaignIndex()
+    by_send_time = DeliveriesBySendTimeIndex()
+
+
+class DispatchCursorModel(Model):
+    """How far the dispatcher has handed over one partition of ``by-send-time`` (in the
+    ledger's table, under a customer id no customer has: ids never contain '#')."""
+
+    class Meta:
+        table_name = _table("DELIVERIES_TABLE", "Deliveries")
+        region = _region()
+
+    customer_id = UnicodeAttribute(hash_key=True)  # "#dispatch"
+    delivery_id = UnicodeAttribute(range_key=True)  # the shard
+    cursor = UnicodeAttribute(null=True)  # the last slot handed over
+    version = NumberAttribute(default=0)  # bumped by every move (concurrent firings)
 
 
 class SuppressionModel(Model):
@@ -423,11 +415,15 @@ class SurveyResponseModel(Model):
     by_customer = ResponsesByCustomerIndex()
 
 
+# Item types kept in another model's table (same keys, none of its indexes' attributes).
+SHARED_TABLE_MODELS: dict[type[Model], type[Model]] = {DispatchCursorModel: DeliveryModel}
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CustomerModel,
     CampaignModel,
     CustomerDateModel,
     DeliveryModel,
+    DispatchCursorModel,
     OrderModel,
     SurveyResponseModel,
     SuppressionModel,
@@ -441,6 +437,7 @@ _TABLE_ENV = {
     CampaignModel: "CAMPAIGNS_TABLE",
     CustomerDateModel: "DATES_TABLE",
     DeliveryModel: "DELIVERIES_TABLE",
+    DispatchCursorModel: "DELIVERIES_TABLE",
     OrderModel: "ORDERS_TABLE",
     SurveyResponseModel: "RESPONSES_TABLE",
     SuppressionModel: "SUPPRESSIONS_TABLE",

@@ -169,17 +169,10 @@ def count_out(customer_id: str, day: date, occurrence_id: str, now: datetime) ->
 
 
 def planned_between(customer_id: str, start: datetime, end: datetime) -> list[DeliveryModel]:
-    """The customer's ledger items due in ``[start, end)``: their ids from the ``by-customer``
-    index (which projects no status), each item then read consistently (a GetItem each: a
-    customer has a handful of messages a day)."""
+    """The customer's ledger items due in ``[start, end)``: one consistent Query of the
+    customer's partition of the ledger (a customer has a handful of messages a day)."""
     condition = DeliveryModel.deliver_at.between(utc_iso(start), utc_iso(end - _ONE_SECOND))
-    found = []
-    for entry in DeliveryModel.by_customer.query(customer_id, condition):
-        try:
-            found.append(DeliveryModel.get(entry.delivery_id, consistent_read=True))
-        except DoesNotExist:
-            continue  # expired (TTL) since the index was read
-    return found
+    return list(DeliveryModel.query(customer_id, filter_condition=condition, consistent_read=True))
 
 
 _ONE_SECOND = timedelta(seconds=1)

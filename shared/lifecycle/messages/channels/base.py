@@ -122,6 +122,10 @@ class Providers(Protocol):
 class Channel(Protocol):
     name: ClassVar[str]
     address_field: ClassVar[str]  # the customer field holding the address
+    # True when the message itself carries its delivery id to the provider's events (SES
+    # tags): the ledger records ``sent`` in one write before the call and needs no provider
+    # id. False (SMS): claim first, then record the provider's id, the message's only handle.
+    write_ahead: ClassVar[bool]
 
     def render(
         self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any

@@ -184,6 +184,7 @@ class Email:
 
     name: ClassVar[str] = "email"
     address_field: ClassVar[str] = "email"
+    write_ahead: ClassVar[bool] = True
 
     def render(
         self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any

@@ -46,6 +46,7 @@ class Sms:
 
     name: ClassVar[str] = "sms"
     address_field: ClassVar[str] = "phone"
+    write_ahead: ClassVar[bool] = False
 
     def render(
         self, content: Mapping[str, Mapping[str, str | None]], locale: str | None, context: Any
