@@ -99,7 +99,7 @@ def process_delivery(delivery_id: str, now: datetime, deps: SendDependencies) ->
     RetryLaterError
         The item is leased by another worker or the provider failed transiently.
     """
-    item = ledger.get(delivery_id)
+    item = ledger.get_to_send(delivery_id)
     if item is None:
         logger.warning("delivery not in ledger", delivery_id=delivery_id)
         return "missing"

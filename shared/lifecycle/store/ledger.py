@@ -327,11 +327,24 @@ def by_customer(customer_id: str) -> Iterator[DeliveryModel]:
     return iter(sorted(items, key=lambda item: (item.deliver_at, item.delivery_id)))
 
 
-def get(item_id: str) -> DeliveryModel | None:
+def get(item_id: str, *, consistent: bool = True) -> DeliveryModel | None:
     try:
-        return DeliveryModel.get(customer_of(item_id), item_id, consistent_read=True)
+        return DeliveryModel.get(customer_of(item_id), item_id, consistent_read=consistent)
     except (DoesNotExist, IndexError):
         return None
+
+
+def get_to_send(item_id: str) -> DeliveryModel | None:
+    """The item as the sender needs it: half a read unit for the usual ``queued`` item.
+
+    An eventually consistent read may be a moment old. Every outcome the sender writes is
+    conditional on ``queued``, so an old ``queued`` costs nothing but a lost race; anything
+    else (missing, finished, being sent: a planned item seconds old, or one released for a
+    retry) is read again consistently before the sender acts on it."""
+    item = get(item_id, consistent=False)
+    if item is not None and item.status == QUEUED:
+        return item
+    return get(item_id)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -345,14 +358,20 @@ class Cursor:
 
 
 def cursors(shards: int) -> list[Cursor]:
-    """The dispatcher's cursor of every shard (one BatchGetItem; an eventually consistent
-    read is enough: a stale cursor hands ids over again and cannot be advanced)."""
-    keys = [(CURSOR_OWNER, str(shard)) for shard in range(shards)]
-    found: dict[str, Cursor] = {}
-    for start in range(0, len(keys), BATCH_GET):
-        for model in DispatchCursorModel.batch_get(keys[start : start + BATCH_GET]):
-            found[model.delivery_id] = Cursor(model.delivery_id, model.cursor, int(model.version))
-    return [found.get(shard, Cursor(shard, None, 0)) for _, shard in keys]
+    """The dispatcher's cursor of every shard: as this process last saw it, else read (one
+    BatchGetItem; eventually consistent is enough: a cursor read or remembered behind the
+    table hands ids over again, which the sender makes harmless, and cannot be advanced)."""
+    table = DispatchCursorModel.Meta.table_name
+    known = DispatchCursorModel.known
+    missing = [str(shard) for shard in range(shards) if (table, str(shard)) not in known]
+    if missing:
+        for shard in missing:
+            known[(table, shard)] = (None, 0)
+        keys = [(CURSOR_OWNER, shard) for shard in missing]
+        for start in range(0, len(keys), BATCH_GET):
+            for model in DispatchCursorModel.batch_get(keys[start : start + BATCH_GET]):
+                known[(table, model.delivery_id)] = (model.cursor, int(model.version))
+    return [Cursor(str(s), *known[(table, str(s))]) for s in range(shards)]
 
 
 def due_after(cursor: Cursor, now: datetime, limit: int) -> list[tuple[str, str]]:
@@ -387,6 +406,7 @@ def advance(cursor: Cursor, to_slot: str) -> bool:
         if cursor.version
         else DispatchCursorModel.customer_id.does_not_exist()
     )
+    key = (DispatchCursorModel.Meta.table_name, cursor.shard)
     try:
         DispatchCursorModel(customer_id=CURSOR_OWNER, delivery_id=cursor.shard).update(
             actions=[
@@ -396,9 +416,11 @@ def advance(cursor: Cursor, to_slot: str) -> bool:
             condition=condition,
         )
     except UpdateError as exc:
+        DispatchCursorModel.known.pop(key, None)  # read it again next time
         if condition_failed(exc):
             return False
         raise
+    DispatchCursorModel.known[key] = (to_slot, cursor.version + 1)
     return True
 
 

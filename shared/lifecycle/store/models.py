@@ -7,7 +7,7 @@ imported: the Lambda environment and the local runner set them before that.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -246,6 +246,12 @@ class DispatchCursorModel(Model):
     cursor = UnicodeAttribute(null=True)  # the last slot handed over
     version = NumberAttribute(default=0)  # bumped by every move (concurrent firings)
 
+    # What this process last read or wrote, per (table, shard): only dispatchers move a
+    # cursor, and only forward, so a remembered one is never ahead of the table; a firing
+    # elsewhere that moved it makes the next write fail, which forgets it
+    # (lifecycle.store.ledger.cursors).
+    known: ClassVar[dict[tuple[str, str], tuple[str | None, int]]] = {}
+
 
 class SuppressionModel(Model):
     """One e-mail address that bounced or complained (deliverability feedback).
@@ -458,3 +464,4 @@ def configure_tables() -> None:
         model.Meta.table_name = os.environ.get(env_name, model.Meta.table_name)
         model.Meta.region = _region()
         model._connection = None
+    DispatchCursorModel.known.clear()  # the tables may be new
