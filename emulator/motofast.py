@@ -51,6 +51,16 @@ result (the same response bytes after parsing, the same item order):
 * **Read copies.** A Query or Scan deep-copies every matching item before projecting and
   serializing it; nothing changes those items before the answer is built, so
   :class:`_ReadCopies` hands them over as they are (backups still copy).
+* **Item sizes.** moto measures items (the 1 MB page of a Query or Scan, the 400 KB limit of
+  every attribute set) through ``DynamoType.size``, which builds a ``DynamoType`` per map
+  member and set element and asks five type methods; :func:`_fast_size` gives the same
+  count directly, and a simple update checks the limit on a running total.
+* **botocore's data files.** Every botocore session reads the service model and endpoint
+  rules from JSON again; PynamoDB makes a session per connection, and a ``TransactWrite``
+  with a new ``Connection`` (the consent and feedback transactions) makes one per call:
+  about 0.3 s of JSON parsing each. :func:`_shared_loader_cache` gives every loader with
+  the same search paths one cache (botocore shares a loader's cache between its clients
+  the same way).
 * **Transactions.** ``TransactWriteItems`` backs up every table it names by deep copy (the
   whole table, on every call) to put it back if the transaction fails.
   :func:`_fast_transact` keeps copies of the items it names (and each stream's length)
@@ -458,10 +468,57 @@ class _SimplePlan:
         """moto sorts REMOVE actions of list indexes; top-level names need no order."""
 
     def execute(self, item: Any) -> None:
-        for name, value in self.sets:
-            item.attrs[name] = value  # as SetExecutor: the item's size is checked here
+        from moto.dynamodb.exceptions import ItemSizeTooLarge
+        from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+        attrs = item.attrs
+        if type(attrs) is not LimitedSizeDict:
+            for name, value in self.sets:
+                attrs[name] = value
+        else:
+            # LimitedSizeDict.__setitem__ sums the whole item for every attribute set and
+            # refuses one that takes it over 405,000 bytes (counting the value it replaces):
+            # the same test on a running total.
+            total = sum(_part_size(k) + _part_size(v) for k, v in attrs.items())
+            for name, value in self.sets:
+                added = _part_size(name) + _part_size(value)
+                if total + added > 405000:
+                    raise ItemSizeTooLarge
+                if name in attrs:
+                    total -= _part_size(name) + _part_size(attrs[name])
+                dict.__setitem__(attrs, name, value)
+                total += added
         for name in self.removes:
-            item.attrs.pop(name, None)
+            attrs.pop(name, None)
+
+
+def _bytesize(value: Any) -> int:
+    return len(value if isinstance(value, bytes) else value.encode("utf-8"))
+
+
+def _part_size(part: Any) -> int:
+    """A key's or value's size as ``LimitedSizeDict`` counts it."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return _fast_size(part) if type(part) is DynamoType else _bytesize(str(part))
+
+
+def _fast_size(value: Any) -> int:
+    """``DynamoType.size`` without its method calls and temporary ``DynamoType``s."""
+    kind, inner = value.type, value.value
+    if kind == "N":
+        return len(str(inner))
+    if kind in ("SS", "NS", "BS"):
+        if kind == "NS":
+            return sum(len(str(element)) for element in inner)
+        return sum(1 if isinstance(element, bool) else _bytesize(element) for element in inner)
+    if kind == "L":
+        return sum(_fast_size(element) for element in inner)
+    if kind == "M":
+        return sum(_bytesize(key) + _fast_size(element) for key, element in inner.items())
+    if isinstance(inner, bool):
+        return 1
+    return _bytesize(inner)
 
 
 def _simple_plan(
@@ -901,6 +958,19 @@ def _fast_api_call(generic: Callable[..., Any]) -> Callable[..., Any]:
     return _make_api_call
 
 
+# One cache of loaded botocore data (service models, endpoint rules, partitions) per search
+# path list, shared by every Loader.
+_LOADED: dict[tuple[str, ...], dict[Any, Any]] = {}
+
+
+def _shared_loader_cache(generic: Callable[..., None]) -> Callable[..., None]:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        generic(self, *args, **kwargs)
+        self._cache = _LOADED.setdefault(tuple(self.search_paths), {})
+
+    return init
+
+
 @contextmanager
 def fast_moto() -> Iterator[None]:
     """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
@@ -908,11 +978,12 @@ def fast_moto() -> Iterator[None]:
         yield
         return
     from botocore.client import BaseClient
+    from botocore.loaders import Loader
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models import table as table_module
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
     from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
@@ -941,6 +1012,8 @@ def fast_moto() -> Iterator[None]:
         Table.__dict__["scan"],
         Table.__dict__["put_item"],
         Table.__dict__["delete_item"],
+        Loader.__dict__["__init__"],
+        DynamoType.__dict__["size"],
     )
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
@@ -960,6 +1033,8 @@ def fast_moto() -> Iterator[None]:
     setattr(Table, "scan", _fast_scan(saved[14]))  # noqa: B010
     setattr(Table, "put_item", _versioned(saved[15]))  # noqa: B010
     setattr(Table, "delete_item", _versioned(saved[16]))  # noqa: B010
+    setattr(Loader, "__init__", _shared_loader_cache(saved[17]))  # noqa: B010
+    setattr(DynamoType, "size", _fast_size)  # noqa: B010
     try:
         yield
     finally:
@@ -983,3 +1058,5 @@ def fast_moto() -> Iterator[None]:
         setattr(Table, "scan", saved[14])  # noqa: B010
         setattr(Table, "put_item", saved[15])  # noqa: B010
         setattr(Table, "delete_item", saved[16])  # noqa: B010
+        setattr(Loader, "__init__", saved[17])  # noqa: B010
+        setattr(DynamoType, "size", saved[18])  # noqa: B010

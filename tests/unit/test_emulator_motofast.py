@@ -332,3 +332,14 @@ def test_given_batch_transaction_and_failing_calls_when_fast_then_answers_are_mo
     assert fast == plain
     assert plain[2][0] == "ConditionalCheckFailedException"
     assert plain[3][0] == "TransactionCanceledException"
+
+
+def test_given_values_of_every_type_when_sized_fast_then_moto_s_sizes():
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from emulator.motofast import _fast_size
+
+    values = [DynamoType(value) for item in ITEMS[:5] for value in item.values()]
+    values += [DynamoType({"M": item}) for item in ITEMS[:5]]
+    values += [DynamoType({"B": "AAEC"}), DynamoType({"BS": ["AAEC", b"\x01"]})]
+    assert [_fast_size(value) for value in values] == [value.size() for value in values]
