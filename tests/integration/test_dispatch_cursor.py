@@ -16,7 +16,7 @@ from lifecycle.core.settings import get_settings
 from lifecycle.features.importer import import_customers
 from lifecycle.pipeline.dispatcher import dispatch_due
 from lifecycle.pipeline.planner import PlanSettings, plan_dated
-from lifecycle.store import ledger
+from lifecycle.store import dispatch_cursors, ledger
 from tests.builders import birthday_campaign, customer_doc
 
 NOW = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
@@ -85,7 +85,7 @@ def test_given_due_and_skipped_items_when_dispatched_then_only_the_due_ones_once
     # Then the due ones went once, in send order, and the cursor sits on the last one
     assert (first.enqueued, second.enqueued) == (3, 0)
     assert sqs.ids == sorted(due)
-    (cursor,) = ledger.cursors(1)
+    (cursor,) = dispatch_cursors.cursors(1)
     assert cursor.slot == ledger.slot("2027-03-14T09:00:00Z", sorted(due)[-1])
     # and tomorrow's goes tomorrow
     assert dispatch_due(NOW + timedelta(days=1), sqs=sqs, queue_url="q", shards=1).enqueued == 1
@@ -100,7 +100,7 @@ def test_given_sqs_refuses_one_id_when_dispatched_then_the_cursor_stops_before_i
     report = dispatch_due(NOW, sqs=sqs, queue_url="q", shards=1, threads=1)
     # Then 4 went, 1 failed, and the cursor stopped before the refused one
     assert (report.enqueued, report.failed) == (4, 1)
-    (cursor,) = ledger.cursors(1)
+    (cursor,) = dispatch_cursors.cursors(1)
     assert cursor.slot == ledger.slot("2027-03-14T09:00:00Z", ids[1])
     # and the next firing hands over the refused one (and those after it again: the sender's
     # conditional write makes a second copy harmless)
@@ -114,13 +114,13 @@ def test_given_two_overlapping_firings_when_both_advance_then_one_wins_and_nothi
 ):
     # Given a firing that read the cursor, then another firing that ran to the end
     ids = sorted(_plan(4))
-    (stale,) = ledger.cursors(1)
+    (stale,) = dispatch_cursors.cursors(1)
     assert dispatch_due(NOW, sqs=Sqs(), queue_url="q", shards=1).enqueued == 4
     # When the first one tries to move the cursor from what it read
-    moved = ledger.advance(stale, ledger.slot("2027-03-14T09:00:00Z", ids[1]))
+    moved = dispatch_cursors.advance(stale, ledger.slot("2027-03-14T09:00:00Z", ids[1]))
     # Then it is refused (the cursor is not moved back) and nothing is due any more
     assert moved is False
-    (cursor,) = ledger.cursors(1)
+    (cursor,) = dispatch_cursors.cursors(1)
     assert cursor.slot == ledger.slot("2027-03-14T09:00:00Z", ids[-1])
     assert dispatch_due(NOW, sqs=Sqs(), queue_url="q", shards=1).enqueued == 0
 

@@ -12,7 +12,7 @@ import pytest
 from lifecycle.core.aws import client
 from lifecycle.pipeline.dispatcher import dispatch_due, firing_capacity
 from lifecycle.pipeline.reconciler import reconcile_dead_letters
-from lifecycle.store import ledger
+from lifecycle.store import dispatch_cursors, ledger
 
 NOW = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -69,8 +69,8 @@ def test_given_more_than_a_firing_can_carry_when_dispatched_then_the_rest_waits_
     # Then 120 are handed over, the slowest one 59 s later, and 30 stay due for the next one
     assert (report.enqueued, report.deferred) == (120, True)
     assert max(e.get("DelaySeconds", 0) for e in sqs.entries) == 59
-    (cursor,) = ledger.cursors(1)
-    assert len(ledger.due_after(cursor, NOW, 1000)) == 30
+    (cursor,) = dispatch_cursors.cursors(1)
+    assert len(dispatch_cursors.due_after(cursor, NOW, 1000)) == 30
     later = RecordingSqs()
     assert dispatch_due(NOW, sqs=later, queue_url="q", shards=1, rate=2, interval_seconds=60)
     assert {json.loads(e["MessageBody"])["delivery_id"] for e in later.entries} == set(ids[120:])

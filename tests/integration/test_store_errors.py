@@ -18,7 +18,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from lifecycle.features.erasure import erase_customer
 from lifecycle.features.importer import import_customers
-from lifecycle.store import ledger
+from lifecycle.store import dispatch_cursors, ledger
 from lifecycle.store.customers import (
     claim_survey_slot,
     get_customer,
@@ -125,10 +125,10 @@ def test_given_throttled_ledger_writes_when_called_then_errors_propagate(aws, in
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is True
     item = ledger.get(planned.delivery_id)
     assert item is not None
-    (cursor,) = ledger.cursors(1)
+    (cursor,) = dispatch_cursors.cursors(1)
     inject("UpdateItem", THROTTLED)
     with pytest.raises(UpdateError):
-        ledger.advance(cursor, ledger.slot(item.deliver_at, item.delivery_id))
+        dispatch_cursors.advance(cursor, ledger.slot(item.deliver_at, item.delivery_id))
     with pytest.raises(UpdateError):
         ledger.claim(item, T0, lease_seconds=60)
     with pytest.raises(UpdateError):
@@ -142,13 +142,15 @@ def test_given_ledger_conditions_fail_when_called_then_false_or_conflict(aws):
     planned = _planned("c-1")
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is True
     assert ledger.create(planned, T0, shards=4, ttl_days=30) is False
-    (cursor,) = ledger.cursors(1)
+    (cursor,) = dispatch_cursors.cursors(1)
     assert (cursor.slot, cursor.version) == (None, 0)
-    assert ledger.advance(cursor, "2027-03-01T00:00:00Z#x") is True
-    assert ledger.advance(cursor, "2027-03-01T00:00:00Z#y") is False  # another firing moved it
-    (moved,) = ledger.cursors(1)
+    assert dispatch_cursors.advance(cursor, "2027-03-01T00:00:00Z#x") is True
+    assert (
+        dispatch_cursors.advance(cursor, "2027-03-01T00:00:00Z#y") is False
+    )  # another firing moved it
+    (moved,) = dispatch_cursors.cursors(1)
     assert (moved.slot, moved.version) == ("2027-03-01T00:00:00Z#x", 1)
-    assert ledger.advance(moved, "2027-03-01T00:00:00Z#y") is True
+    assert dispatch_cursors.advance(moved, "2027-03-01T00:00:00Z#y") is True
     item = ledger.get(planned.delivery_id)
     assert item is not None
     ledger.claim(item, T0, lease_seconds=60)

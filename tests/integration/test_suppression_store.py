@@ -12,7 +12,7 @@ import pytest
 from emulator.template import FakeLambdaContext, load_handler
 from lifecycle.features.importer import import_campaigns, import_customers
 from lifecycle.rules.deliverability import address_key
-from lifecycle.store import ledger, suppressions
+from lifecycle.store import ledger, ledger_feedback, suppressions
 from lifecycle.store.customers import flag_suppressed, get_customer
 from tests.builders import campaign_doc, customer_doc
 from tests.events import load_event
@@ -70,7 +70,7 @@ def test_given_sent_item_when_feedback_applied_then_only_forward_and_counts_foll
     aws, steps, outcomes, final, counts
 ):
     delivery = _item("c-1")
-    results = [ledger.apply_feedback(delivery, step, NOW) for step in steps]
+    results = [ledger_feedback.apply_feedback(delivery, step, NOW) for step in steps]
     assert results == outcomes
     item = ledger.get(delivery)
     assert item is not None and item.status == final
@@ -79,7 +79,7 @@ def test_given_sent_item_when_feedback_applied_then_only_forward_and_counts_foll
 
 def test_given_outcome_unknown_when_bounce_reported_then_reconciled_with_history(aws):
     delivery = _item("c-1", ledger.FAILED)
-    result = ledger.apply_feedback(
+    result = ledger_feedback.apply_feedback(
         delivery, ledger.BOUNCED, NOW, reason="bounce_permanent", provider_message_id="m-9"
     )
     assert result == "reconciled"
@@ -105,14 +105,16 @@ def test_given_never_sent_item_when_feedback_applied_then_not_sent_and_unchanged
     aws, status, kwargs
 ):
     delivery = _item("c-1", status, **kwargs)
-    assert ledger.apply_feedback(delivery, ledger.DELIVERED, NOW) == "not_sent"
+    assert ledger_feedback.apply_feedback(delivery, ledger.DELIVERED, NOW) == "not_sent"
     item = ledger.get(delivery)
     assert item is not None and item.status == status
     assert _counts() == (0, 0, 0)
 
 
 def test_given_unknown_item_when_feedback_applied_then_unknown(aws):
-    assert ledger.apply_feedback("camp#nobody#2027#email", ledger.DELIVERED, NOW) == "unknown"
+    assert (
+        ledger_feedback.apply_feedback("camp#nobody#2027#email", ledger.DELIVERED, NOW) == "unknown"
+    )
 
 
 def test_given_item_with_live_lease_when_feedback_applied_then_not_ready(aws):
@@ -120,11 +122,11 @@ def test_given_item_with_live_lease_when_feedback_applied_then_not_ready(aws):
     item = ledger.get(delivery)
     assert item is not None
     ledger.claim(item, NOW, 300)
-    with pytest.raises(ledger.FeedbackNotReadyError):
-        ledger.apply_feedback(delivery, ledger.DELIVERED, NOW + timedelta(seconds=10))
-    assert ledger.apply_feedback(delivery, ledger.DELIVERED, NOW + timedelta(minutes=6)) == (
-        "reconciled"
-    )
+    with pytest.raises(ledger_feedback.FeedbackNotReadyError):
+        ledger_feedback.apply_feedback(delivery, ledger.DELIVERED, NOW + timedelta(seconds=10))
+    assert ledger_feedback.apply_feedback(
+        delivery, ledger.DELIVERED, NOW + timedelta(minutes=6)
+    ) == ("reconciled")
 
 
 def test_given_test_send_when_feedback_applied_then_ledger_moves_counts_do_not(aws):
@@ -136,7 +138,9 @@ def test_given_test_send_when_feedback_applied_then_ledger_moves_counts_do_not(a
         now=NOW,
         provider_message_id="m-t",
     )
-    result = ledger.apply_feedback("camp#test#2027-03-14T09:00:00Z#email", "delivered", NOW)
+    result = ledger_feedback.apply_feedback(
+        "camp#test#2027-03-14T09:00:00Z#email", "delivered", NOW
+    )
     assert result == "changed"
     assert _counts() == (0, 0, 0)
 

@@ -49,7 +49,7 @@ from lifecycle.core.settings import Settings
 from lifecycle.messages.tags import TagError, delivery_id_from_tags
 from lifecycle.rules import deliverability
 from lifecycle.rules.records import parse_instant
-from lifecycle.store import ledger, suppressions
+from lifecycle.store import ledger, ledger_feedback, suppressions
 from lifecycle.store.customers import flag_suppressed
 
 SOURCE = "aws.ses"
@@ -176,7 +176,7 @@ def process_event(envelope: Any, now: datetime, settings: Settings) -> str:
         outcome = _apply(event, ref, now)
         if outcome.split(":")[-1] not in ("unknown", "not_sent", "ignored", "not_spam"):
             check_complaint_rate(ref.campaign_id, now, settings)
-    except (ledger.FeedbackNotReadyError, ledger.LedgerConflictError) as exc:
+    except (ledger_feedback.FeedbackNotReadyError, ledger.LedgerConflictError) as exc:
         raise FeedbackRetryError(f"{ref.delivery_id}: {type(exc).__name__}") from exc
     except suppressions.SuppressionConflictError as exc:
         raise FeedbackRetryError(f"suppression write race: {exc}") from exc
@@ -194,16 +194,16 @@ def _apply(event: SesEvent, ref: DeliveryRef, now: datetime) -> str:
     mail = event.mail
     common = {"provider_message_id": mail.message_id, "sent_at": utc_iso(mail.timestamp)}
     if event.event_type == "Delivery":
-        result = ledger.apply_feedback(ref.delivery_id, ledger.DELIVERED, now, **common)
+        result = ledger_feedback.apply_feedback(ref.delivery_id, ledger.DELIVERED, now, **common)
         return f"delivered:{result}"
     if event.event_type == "Send":
-        return f"sent:{ledger.apply_feedback(ref.delivery_id, ledger.SENT, now, **common)}"
+        return f"sent:{ledger_feedback.apply_feedback(ref.delivery_id, ledger.SENT, now, **common)}"
     if event.event_type == "Bounce" and event.bounce is not None:
         bounce = event.bounce
         for recipient in bounce.recipients:
             _bounce_address(recipient.email_address, bounce, ref, now)
         reason = f"bounce_{bounce.bounce_type.lower()}"
-        result = ledger.apply_feedback(
+        result = ledger_feedback.apply_feedback(
             ref.delivery_id, ledger.BOUNCED, now, reason=reason, **common
         )
         return f"bounced:{result}"
@@ -213,7 +213,7 @@ def _apply(event: SesEvent, ref: DeliveryRef, now: datetime) -> str:
             return "complained:not_spam"
         for recipient in complaint.recipients:
             _suppress(recipient.email_address, deliverability.COMPLAINT, ref, now)
-        result = ledger.apply_feedback(ref.delivery_id, ledger.COMPLAINED, now, **common)
+        result = ledger_feedback.apply_feedback(ref.delivery_id, ledger.COMPLAINED, now, **common)
         return f"complained:{result}"
     return f"{event.event_type.lower()}:ignored"  # Reject, DeliveryDelay
 

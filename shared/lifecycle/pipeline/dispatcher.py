@@ -40,7 +40,7 @@ from itertools import zip_longest
 from typing import Any
 
 from lifecycle.core.observability import logger
-from lifecycle.store import ledger
+from lifecycle.store import dispatch_cursors
 
 SQS_BATCH = 10
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
@@ -108,9 +108,9 @@ def dispatch_due(
     """Hand every due id the send rate allows in this firing to the send queue."""
     report = DispatchReport()
     capacity = rate * firing_window(interval_seconds)
-    cursors = ledger.cursors(shards)
+    cursors = dispatch_cursors.cursors(shards)
     with _pool(threads) as parallel:
-        found = list(parallel(lambda c: ledger.due_after(c, now, capacity + 1), cursors))
+        found = list(parallel(lambda c: dispatch_cursors.due_after(c, now, capacity + 1), cursors))
         shares = share_capacity([len(entries) for entries in found], capacity)
         report.deferred = any(len(e) > n for e, n in zip(found, shares, strict=True))
         taken = [entries[:n] for entries, n in zip(found, shares, strict=True)]
@@ -129,7 +129,7 @@ def dispatch_due(
             for cursor, entries in zip(cursors, taken, strict=True)
             if (handed := _accepted_prefix(entries, accepted))
         ]
-        for moved in parallel(lambda move: ledger.advance(*move), moves):
+        for moved in parallel(lambda move: dispatch_cursors.advance(*move), moves):
             report.cursors_moved += not moved
     return report
 

@@ -29,19 +29,8 @@ Nothing after the put changes the index's keys or its projected ``to_send``, so 
 (send, feedback, redaction) touches the index. The dispatcher writes one cursor per shard
 and firing that handed something over, whatever the number of messages.
 
-SES feedback (:func:`apply_feedback`) moves an e-mail the provider accepted forward, never
-back::
-
-    sent --Delivery--> delivered --Bounce--> bounced(bounce_<type>) --Complaint--> complained
-
-* Each event only moves an item to a later state (any may be skipped: a Complaint whose
-  Delivery event was lost still ends ``complained``); a duplicate, or a Delivery arriving
-  after the Bounce of the same message (an asynchronous bounce), changes nothing.
-* ``failed(outcome_unknown)`` and ``sending`` with an expired lease: SES's event proves the
-  provider had the message, so the item is reconciled: a history entry
-  ``sent(outcome_unknown_reconciled)``, then the event's state (a Send event: ``sent``).
-* ``sending`` with a live lease: the sender is about to record ``sent``; the event waits.
-* Never sent (``queued``, ``skipped``, another ``failed``): the event changes nothing.
+SES feedback moves an e-mail the provider accepted forward (:mod:`lifecycle.store.ledger_feedback`);
+the dispatcher's cursors are in :mod:`lifecycle.store.dispatch_cursors`.
 """
 
 from __future__ import annotations
@@ -53,19 +42,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from lifecycle.core.clock import parse_utc, utc_iso
 from lifecycle.core.settings import get_settings
 from lifecycle.store.errors import condition_failed
 from lifecycle.store.models import (
-    CampaignFeedbackModel,
     DeliveryModel,
-    DispatchCursorModel,
     HistoryEntry,
 )
 
@@ -347,83 +332,6 @@ def get_to_send(item_id: str) -> DeliveryModel | None:
     return get(item_id)
 
 
-# ---------------------------------------------------------------- dispatch
-
-
-@dataclass(frozen=True)
-class Cursor:
-    shard: str
-    slot: str | None  # the last slot handed over (None: nothing yet)
-    version: int
-
-
-def cursors(shards: int) -> list[Cursor]:
-    """The dispatcher's cursor of every shard: as this process last saw it, else read (one
-    BatchGetItem; eventually consistent is enough: a cursor read or remembered behind the
-    table hands ids over again, which the sender makes harmless, and cannot be advanced)."""
-    table = DispatchCursorModel.Meta.table_name
-    known = DispatchCursorModel.known
-    missing = [str(shard) for shard in range(shards) if (table, str(shard)) not in known]
-    if missing:
-        for shard in missing:
-            known[(table, shard)] = (None, 0)
-        keys = [(CURSOR_OWNER, shard) for shard in missing]
-        for start in range(0, len(keys), BATCH_GET):
-            for model in DispatchCursorModel.batch_get(keys[start : start + BATCH_GET]):
-                known[(table, model.delivery_id)] = (model.cursor, int(model.version))
-    return [Cursor(str(s), *known[(table, str(s))]) for s in range(shards)]
-
-
-def due_after(cursor: Cursor, now: datetime, limit: int) -> list[tuple[str, str]]:
-    """Up to ``limit`` (slot, delivery id) of the shard planned to be sent, after the cursor
-    and due by ``now``, oldest first."""
-    end = f"{utc_iso(now)}$"  # '$' follows '#': every slot of ``now`` and before
-    condition: Condition
-    if cursor.slot is None:
-        condition = DeliveryModel.slot <= end
-    else:
-        condition = DeliveryModel.slot.between(cursor.slot, end)
-    found: list[tuple[str, str]] = []
-    entries = DeliveryModel.by_send_time.query(
-        cursor.shard,
-        condition,
-        filter_condition=DeliveryModel.to_send == True,  # noqa: E712
-    )
-    for entry in entries:
-        if entry.slot == cursor.slot:
-            continue
-        found.append((str(entry.slot), entry.delivery_id))
-        if len(found) == limit:
-            break
-    return found
-
-
-def advance(cursor: Cursor, to_slot: str) -> bool:
-    """Move the cursor forward to ``to_slot``; False when another firing moved it meanwhile
-    (the next firing starts from where it is)."""
-    condition = (
-        DispatchCursorModel.version == cursor.version
-        if cursor.version
-        else DispatchCursorModel.customer_id.does_not_exist()
-    )
-    key = (DispatchCursorModel.Meta.table_name, cursor.shard)
-    try:
-        DispatchCursorModel(customer_id=CURSOR_OWNER, delivery_id=cursor.shard).update(
-            actions=[
-                DispatchCursorModel.cursor.set(to_slot),
-                DispatchCursorModel.version.set(cursor.version + 1),
-            ],
-            condition=condition,
-        )
-    except UpdateError as exc:
-        DispatchCursorModel.known.pop(key, None)  # read it again next time
-        if condition_failed(exc):
-            return False
-        raise
-    DispatchCursorModel.known[key] = (to_slot, cursor.version + 1)
-    return True
-
-
 def _history(status: str, now: datetime, reason: str | None = None) -> Action:
     entry = HistoryEntry(at=utc_iso(now), status=status, reason=reason)
     return DeliveryModel.history.set(DeliveryModel.history.append([entry]))
@@ -573,130 +481,3 @@ def mark_skipped_for(
         if condition_failed(exc):
             raise LedgerConflictError(item.delivery_id) from None
         raise
-
-
-# ---------------------------------------------------------------- SES feedback
-
-_FEEDBACK_RANK = {SENT: 0, DELIVERED: 1, BOUNCED: 2, COMPLAINED: 3}
-_FEEDBACK_ATTEMPTS = 3
-
-
-class FeedbackNotReadyError(RuntimeError):
-    """The item is still being sent (live lease): apply the event later."""
-
-
-def _feedback_rank(item: DeliveryModel, now: datetime) -> int | None:
-    """How far along an item is for feedback: -1 when the provider may have the message
-    without ``sent`` recorded, None when it was never handed over."""
-    if item.status in _FEEDBACK_RANK:
-        return _FEEDBACK_RANK[item.status]
-    if item.status == FAILED and item.reason == OUTCOME_UNKNOWN:
-        return -1
-    if item.status == SENDING:
-        if not lease_expired(item, now):
-            raise FeedbackNotReadyError(item.delivery_id)
-        return -1
-    return None
-
-
-def _counted(status: str) -> tuple[int, int, int]:
-    """(delivered, bounced, complained) a status stands for: a complaint proves delivery."""
-    return int(status in (DELIVERED, COMPLAINED)), int(status == BOUNCED), int(status == COMPLAINED)
-
-
-def apply_feedback(
-    item_id: str,
-    status: str,
-    now: datetime,
-    *,
-    reason: str | None = None,
-    provider_message_id: str | None = None,
-    sent_at: str | None = None,
-) -> str:
-    """Move a ledger item to ``status`` (sent, delivered, bounced, complained) on SES's word.
-
-    Returns ``changed``, ``reconciled`` (it was ``failed(outcome_unknown)`` or abandoned in
-    ``sending``), ``duplicate`` (already there), ``stale`` (already further along),
-    ``not_sent`` (never handed to SES) or ``unknown`` (no such item). The campaign's feedback
-    counts change in the same transaction (test sends are not counted).
-
-    Raises
-    ------
-    FeedbackNotReadyError
-        The item is being sent right now.
-    LedgerConflictError
-        The item kept changing under us.
-    """
-    target = _FEEDBACK_RANK[status]
-    for _ in range(_FEEDBACK_ATTEMPTS):
-        item = get(item_id)
-        if item is None:
-            return "unknown"
-        current = _feedback_rank(item, now)
-        if current is None:
-            return "not_sent"
-        if current == target:
-            return "duplicate"
-        if current > target:
-            return "stale"
-        if _move(item, status, now, reason, provider_message_id, sent_at, current < 0):
-            return "reconciled" if current < 0 else "changed"
-    raise LedgerConflictError(item_id)
-
-
-def _move(
-    item: DeliveryModel,
-    status: str,
-    now: datetime,
-    reason: str | None,
-    provider_message_id: str | None,
-    sent_at: str | None,
-    reconciled: bool,
-) -> bool:
-    """One conditional write of the transition (and the counts); False on a lost race."""
-    entries = []
-    if reconciled:
-        entries.append(HistoryEntry(at=utc_iso(now), status=SENT, reason=RECONCILED))
-    if status != SENT or not reconciled:
-        entries.append(HistoryEntry(at=utc_iso(now), status=status, reason=reason))
-    actions: list[Action] = [
-        DeliveryModel.status.set(status),
-        DeliveryModel.updated_at.set(utc_iso(now)),
-        DeliveryModel.lease_until.remove(),
-        DeliveryModel.history.set(DeliveryModel.history.append(entries)),
-        DeliveryModel.reason.set(reason) if reason else DeliveryModel.reason.remove(),
-    ]
-    if provider_message_id and not item.provider_message_id:
-        actions.append(DeliveryModel.provider_message_id.set(provider_message_id))
-    if not item.sent_at:
-        actions.append(DeliveryModel.sent_at.set(sent_at or utc_iso(now)))
-    condition = DeliveryModel.status == item.status
-    if item.status == FAILED:
-        condition &= DeliveryModel.reason == OUTCOME_UNKNOWN
-    before, after = _counted(item.status), _counted(status)
-    deltas = [new - old for new, old in zip(after, before, strict=True)]
-    if item.test or not any(deltas):
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
-    counters = (
-        CampaignFeedbackModel.delivered,
-        CampaignFeedbackModel.bounced,
-        CampaignFeedbackModel.complained,
-    )
-    counts: list[Action] = [c.add(d) for c, d in zip(counters, deltas, strict=True) if d]
-    counts.append(CampaignFeedbackModel.updated_at.set(utc_iso(now)))
-    try:
-        with TransactWrite(connection=Connection(region=DeliveryModel.Meta.region)) as write:
-            write.update(item, actions=actions, condition=condition)
-            write.update(CampaignFeedbackModel(campaign_id=item.campaign_id), actions=counts)
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if reasons and getattr(reasons[0], "code", None) == "ConditionalCheckFailed":
-            return False
-        raise
-    return True

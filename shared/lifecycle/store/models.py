@@ -249,7 +249,7 @@ class DispatchCursorModel(Model):
     # What this process last read or wrote, per (table, shard): only dispatchers move a
     # cursor, and only forward, so a remembered one is never ahead of the table; a firing
     # elsewhere that moved it makes the next write fail, which forgets it
-    # (lifecycle.store.ledger.cursors).
+    # (lifecycle.store.dispatch_cursors.cursors).
     known: ClassVar[dict[tuple[str, str], tuple[str | None, int]]] = {}
 
 
