@@ -131,6 +131,17 @@ def _birthday_customer(aws: Any, activated: datetime) -> None:
     assert import_customers(lines, "customers.jsonl", activated).imported == 1
 
 
+def _settings(ahead_days: int) -> PlanSettings:
+    """The planner's settings as the template gives them (the send queue included)."""
+    return PlanSettings(
+        shards=1,
+        ttl_days=400,
+        ahead_days=ahead_days,
+        max_send_delay=timedelta(minutes=15),
+        send_queue_url=get_settings().send_queue_url,
+    )
+
+
 def _queued_bodies() -> list[dict[str, Any]]:
     sqs = client("sqs")
     url = get_settings().send_queue_url
@@ -146,13 +157,7 @@ def test_given_an_item_planned_after_the_dispatcher_passed_its_time_then_the_pla
     _birthday_customer(aws, datetime(2027, 3, 14, 8, 59, tzinfo=UTC))
     _plan(1, deliver_at=datetime(2027, 3, 14, 9, 4, tzinfo=UTC))
     assert dispatch_due(NOW + timedelta(minutes=5), sqs=Sqs(), queue_url="q", shards=1).enqueued
-    settings = PlanSettings(
-        shards=1,
-        ttl_days=400,
-        ahead_days=0,
-        max_send_delay=timedelta(minutes=15),
-        send_queue_url=get_settings().send_queue_url,
-    )
+    settings = _settings(ahead_days=0)
     # When the planner plans the 09:00 birthday at 09:05
     report = plan_dated(NOW + timedelta(minutes=5), KEY, settings)
     # Then it is queued in the ledger and on the send queue at once (the dispatcher's cursor
@@ -166,13 +171,7 @@ def test_given_an_item_planned_after_the_dispatcher_passed_its_time_then_the_pla
 
 def test_given_an_item_planned_a_day_ahead_then_the_planner_leaves_it_to_the_dispatcher(aws):
     _birthday_customer(aws, datetime(2027, 3, 12, 0, 0, tzinfo=UTC))
-    settings = PlanSettings(
-        shards=1,
-        ttl_days=400,
-        ahead_days=1,
-        max_send_delay=timedelta(minutes=15),
-        send_queue_url=get_settings().send_queue_url,
-    )
+    settings = _settings(ahead_days=1)
     report = plan_dated(datetime(2027, 3, 13, 0, 0, tzinfo=UTC), KEY, settings)
     assert report.created == {"queued": 1} and report.enqueued_late == 0
     assert _queued_bodies() == []
