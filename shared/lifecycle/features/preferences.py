@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,6 +36,7 @@ from lifecycle.core.clock import utc_iso
 from lifecycle.core.observability import logger
 from lifecycle.core.tokens import Keys, PreferencesClaim, TokenError, verify_preferences
 from lifecycle.features import preference_page
+from lifecycle.features.preference_page import ChannelPrefs, PreferencesView, Topic
 from lifecycle.pages import Page, PageLocale, negotiate
 from lifecycle.rules import consent as rules
 from lifecycle.rules.consent import ADDRESS_FIELD, ConsentState
@@ -57,32 +57,6 @@ Change = Callable[[ConsentState], ConsentState]
 
 class FormError(ValueError):
     """The posted form cannot be read or asks for something impossible (400)."""
-
-
-@dataclass(frozen=True)
-class Topic:
-    topic: str
-    name: str
-    lang: str  # the locale the name is written in
-    on: bool
-
-
-@dataclass(frozen=True)
-class ChannelPrefs:
-    channel: str
-    subscribed: bool
-    can_change: bool  # the customer once agreed to it (a link cannot give first consent)
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True)
-class PreferencesView:
-    """What the page shows; ``notice`` after a POST: saved, undone, unchanged, conflict."""
-
-    action: str  # the form's action: the token (relative to /p/)
-    channels: tuple[ChannelPrefs, ...]
-    notice: str | None = None
-    undo_event: str | None = None
 
 
 # ----------------------------------------------------------------------------- topics
