@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.config import InputError
+from emulator.errors import InputError
 
 KINDS = ("ses_throttle", "ses_transient", "crash_after_send", "ddb_throttle")
 # The provider calls that hand a message over (the ses_* kinds and crash_after_send).

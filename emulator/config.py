@@ -1,9 +1,9 @@
 """What a run is asked to do and the error that stops it.
 
-Owns :class:`SimulationConfig` (the input files, period and output directory of one run),
-:class:`InputError` (a missing or unusable input, reported to the user as such) and the checks
-that an input file exists. A leaf module: it imports nothing of the runner (the chaos spec's
-type only for the type checker).
+Owns :class:`SimulationConfig` (the input files, period and output directory of one run) and
+the checks that an input file exists; hands on :class:`InputError` (defined in
+:mod:`emulator.errors`: a missing or unusable input, reported to the user as such). A leaf
+module: it imports nothing of the runner (the chaos spec's type only for the type checker).
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emulator.errors import InputError
+
 if TYPE_CHECKING:
     from emulator.chaos import ChaosSpec
-
-
-class InputError(ValueError):
-    """An input file is missing or unusable: the runner stops with this message."""
 
 
 @dataclass(frozen=True)
