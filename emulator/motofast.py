@@ -773,18 +773,44 @@ class _AsParsed:
 _AS_PARSED = _AsParsed()
 
 
+def _dynamo_parsed(value: Any) -> Any:
+    """A moto ``DynamoType`` as :func:`_parsed` returns the ``AttributeValue`` that
+    ``dynamo_to_dict`` makes of it (blobs stored as base64 text are decoded, as there)."""
+    kind, inner = value.type, value.value
+    if inner is None:
+        return {}
+    if kind in ("S", "N"):
+        return {kind: _string(inner)}
+    if kind in ("BOOL", "NULL"):
+        return {kind: inner}
+    if kind == "M" and type(inner) is dict:
+        return {"M": {key: _dynamo_parsed(member) for key, member in inner.items()}}
+    if kind == "L" and type(inner) is list:
+        return {"L": [_dynamo_parsed(element) for element in inner]}
+    if kind in ("SS", "NS") and type(inner) is list:
+        return {kind: [_string(element) for element in inner]}
+    if kind == "B":
+        return {"B": inner if isinstance(inner, bytes) else base64.b64decode(inner)}
+    if kind == "BS" and type(inner) is list:
+        return {"BS": [v if isinstance(v, bytes) else base64.b64decode(v) for v in inner]}
+    raise _FallbackError
+
+
 def _parsed(shape: Any, value: Any) -> Any:
     """``value`` (a moto result) as botocore's parser returns it after moto's JSON
     serializer wrote it for ``shape``: members that are None left out, strings ``str``,
-    numbers ``int``/``float``, blobs bytes, attribute values by :func:`_attribute_value`."""
+    numbers ``int``/``float``, blobs bytes, attribute values by :func:`_attribute_value`
+    (moto's ``DynamoType`` objects by :func:`_dynamo_parsed`)."""
     kind = shape.type_name
     if kind == "structure":
         if shape.name == "AttributeValue":
+            if type(value) is _DYNAMO_TYPE[0]:
+                return _dynamo_parsed(value)
             written = _attribute_value(_AS_PARSED, value)
             if written is None:
                 raise _FallbackError
             return written
-        if type(value) is not dict:
+        if not isinstance(value, dict):
             raise _FallbackError
         answer = {}
         for name, member in shape.members.items():
@@ -797,20 +823,44 @@ def _parsed(shape: Any, value: Any) -> Any:
             raise _FallbackError
         return [_parsed(shape.member, element) for element in value]
     if kind == "map":
-        if type(value) is not dict or any(element is None for element in value.values()):
+        if not isinstance(value, dict) or any(element is None for element in value.values()):
             raise _FallbackError
         return {str(key): _parsed(shape.value, element) for key, element in value.items()}
-    if kind == "string":
-        return str(value)
-    if kind in ("integer", "long"):
-        return int(value)
-    if kind in ("double", "float"):
+    if kind == "string" and type(value) is str:
+        return value
+    if kind in ("integer", "long") and type(value) is int:
+        return value
+    if kind in ("double", "float") and type(value) in (int, float):
         return float(value)
     if kind == "boolean" and type(value) is bool:
         return value
-    if kind == "blob":
+    if kind == "blob" and type(value) in (bytes, str):
         return _AsParsed._base64(value)
-    raise _FallbackError  # timestamps, documents: not in the data-plane answers
+    raise _FallbackError  # anything else (timestamps, documents, objects): moto's serializer
+
+
+_DYNAMO_TYPE: list[type] = []  # moto's DynamoType, set when the fast paths are installed
+
+
+def _lazy_result(generic: Callable[..., Any]) -> Callable[..., Any]:
+    """``DynamoResult.__init__`` converts a result's ``DynamoType``s to dicts (every item,
+    every attribute) for moto's serializer; the direct path reads them as they are, so the
+    conversion waits until the serializer runs (:func:`_converted_first`)."""
+
+    def init(self: Any, result: object) -> None:
+        self._result = result
+
+    return init
+
+
+def _converted_first(generic: Callable[..., Any]) -> Callable[..., Any]:
+    def execute_result(self: Any, context: Any) -> Any:
+        from moto.dynamodb.models.utilities import dynamo_to_dict
+
+        self._result = dynamo_to_dict(self._result)
+        return generic(self, context)
+
+    return execute_result
 
 
 def _wire_default(value: Any) -> Any:
@@ -990,6 +1040,7 @@ def fast_moto() -> Iterator[None]:
         UpdateExpressionParser,
     )
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+    from moto.dynamodb.responses import DynamoResult
 
     ast = _ast()
     DepthFirstTraverser, Node = ast.DepthFirstTraverser, ast.Node  # noqa: N806
@@ -1014,7 +1065,10 @@ def fast_moto() -> Iterator[None]:
         Table.__dict__["delete_item"],
         Loader.__dict__["__init__"],
         DynamoType.__dict__["size"],
+        DynamoResult.__dict__["__init__"],
+        DynamoResult.__dict__.get("execute_result"),
     )
+    _DYNAMO_TYPE[:] = [DynamoType]
     setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
     setattr(Table, "all_items", _fast_all_items)  # noqa: B010
     setattr(Table, "query", _fast_query(saved[2]))  # noqa: B010
@@ -1035,6 +1089,8 @@ def fast_moto() -> Iterator[None]:
     setattr(Table, "delete_item", _versioned(saved[16]))  # noqa: B010
     setattr(Loader, "__init__", _shared_loader_cache(saved[17]))  # noqa: B010
     setattr(DynamoType, "size", _fast_size)  # noqa: B010
+    setattr(DynamoResult, "__init__", _lazy_result(saved[19]))  # noqa: B010
+    setattr(DynamoResult, "execute_result", _converted_first(DynamoResult.execute_result))  # noqa: B010
     try:
         yield
     finally:
@@ -1060,3 +1116,8 @@ def fast_moto() -> Iterator[None]:
         setattr(Table, "delete_item", saved[16])  # noqa: B010
         setattr(Loader, "__init__", saved[17])  # noqa: B010
         setattr(DynamoType, "size", saved[18])  # noqa: B010
+        setattr(DynamoResult, "__init__", saved[19])  # noqa: B010
+        if saved[20] is None:
+            delattr(DynamoResult, "execute_result")
+        else:
+            setattr(DynamoResult, "execute_result", saved[20])  # noqa: B010
