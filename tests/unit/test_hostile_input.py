@@ -24,7 +24,7 @@ from lifecycle.features.importer import parse_customer_lines, split_lines
 from lifecycle.features.surveys import parse_answer
 from lifecycle.features.usage import UsageEventError, parse_usage_event
 from lifecycle.messages.channels.email import OutgoingEmail, build_mime
-from lifecycle.rules import templates
+from lifecycle.rules import template_limits
 from lifecycle.rules.records import RecordError, parse_customer
 from lifecycle.rules.templates import RenderError, render
 from tests.builders import campaign_doc, customer_doc, email_content
@@ -353,7 +353,7 @@ def test_given_hostile_template_when_campaign_saved_then_field_error_within_two_
 
 
 def test_given_slow_render_when_deadline_passes_then_render_error_names_the_time(monkeypatch):
-    monkeypatch.setattr(templates, "MAX_RENDER_SECONDS", 0.05)
+    monkeypatch.setattr(template_limits, "MAX_RENDER_SECONDS", 0.05)
     # 3,000 steps (far below the step limit), about 0.3 s of work
     source = S + "{% for a in range(1000) %}{% set t = (s ~ s)|upper|length %}{% endfor %}"
     started = time.thread_time()
