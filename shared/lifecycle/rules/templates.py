@@ -1,7 +1,8 @@
 """Template rendering: Jinja2 immutable sandbox, StrictUndefined, hard limits, locale fallback.
 
 Templates come from marketers, so a template must not be able to stall or exhaust the sender.
-Every render runs under a budget, enforced *while* rendering:
+Every render runs under a budget, enforced *while* rendering (the limits and their checks are
+in :mod:`lifecycle.rules.template_limits`):
 
 * time: at most :data:`MAX_RENDER_SECONDS` of the rendering thread's CPU time and
   :data:`MAX_RENDER_STEPS` loop iterations plus calls (four nested ``range(1000)`` loops stop
