@@ -1,7 +1,7 @@
 """One moto deployment of template.yaml per corpus module, and the simulated clock.
 
-The corpus runs hundreds of cases: each module shares one deployment (about a second to
-create) and every case uses record ids of its own, so cases do not see each other's data.
+The corpus runs hundreds of cases: each module shares one deployment (tests/conftest.py's
+``deploy``) and every case uses record ids of its own, so cases do not see each other's data.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, SENDER
+from tests.conftest import deploy
 
 T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
 
@@ -21,22 +21,15 @@ T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Any]:
     """The ``aws`` fixture of tests/conftest.py, once per module."""
-    import boto3
     from moto import mock_aws
 
     from emulator.motofast import fast_moto
-    from emulator.template import LocalDeployment
     from lifecycle.core import aws as lifecycle_aws
     from lifecycle.core import settings
     from lifecycle.store import models
 
     with mock_aws(), fast_moto():
-        session = boto3.Session(region_name="us-east-1")
-        local = LocalDeployment.create(
-            ROOT / "template.yaml",
-            session=session,
-            parameters={"SenderEmail": SENDER, "ConsoleDomainPrefix": "lifecycle-test"},
-        )
+        local = deploy()
         saved = dict(os.environ)
         for logical_id in local.functions:
             os.environ.update(local.function_environment(logical_id))
