@@ -263,6 +263,49 @@ def _index_candidates(table: Any, conditions: list[tuple[str, Any]]) -> list[Any
 _QUERY_LOCK = threading.RLock()
 
 
+_KNOWN_QUERY_KEYWORDS = frozenset({"hash_key_conditions", "range_key_conditions", "index_name"})
+
+
+def _in_range(
+    table: Any, index_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Callable[[list[Any]], list[Any]]:
+    """For an index Query with a range key condition: keep only the candidates meeting it,
+    tested as moto tests them, when that cannot change the answer. moto measures every
+    candidate (for the 1 MB page) and counts the page's length before testing its range key,
+    so a candidate that fails it can end a page early only when the matches and one item
+    more could pass 1 MB, or when there are ``Limit`` matches or more: then every candidate
+    stays. (moto's loop measured and sorted the whole index partition on every Query.)"""
+    from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
+
+    range_comparison = args[0] if args else None
+    range_objs = args[1] if len(args) > 1 else []
+    limit = args[2] if len(args) > 2 else None
+    conditions = kwargs.get("range_key_conditions") or []
+    if not range_comparison or len(conditions) > 1 or set(kwargs) - _KNOWN_QUERY_KEYWORDS:
+        return lambda candidates: candidates
+    index = {i.name: i for i in table.all_indexes()}.get(index_name)
+    ranges = [
+        k["AttributeName"] for k in (index.schema if index else []) if k["KeyType"] == "RANGE"
+    ]
+    if not ranges:
+        return lambda candidates: candidates
+    name = conditions[-1][0] if conditions else ranges[0]
+
+    def keep(candidates: list[Any]) -> list[Any]:
+        matched = [
+            item
+            for item in candidates
+            if (value := item.attrs.get(name)) and value.compare(range_comparison, range_objs)
+        ]
+        if limit is not None and len(matched) >= limit:
+            return candidates
+        if sum(item.size() for item in matched) + 405000 > RESULT_SIZE_LIMIT:
+            return candidates
+        return matched
+
+    return keep
+
+
 def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
     def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         # The candidates are set on the shared table object: one query at a time (the
@@ -275,7 +318,9 @@ def _fast_query(generic: Callable[..., Any]) -> Callable[..., Any]:
                 # The index query re-sorts its matches on a total order: the table's order is
                 # moot, and only items meeting its hash key conditions can match.
                 conditions = kwargs.get("hash_key_conditions") or []
-                candidates = _index_candidates(self, conditions)
+                candidates = _in_range(self, index_name, args, kwargs)(
+                    _index_candidates(self, conditions)
+                )
             elif hash_key is not None:
                 # A table query keeps the items of its hash key and sorts them on the range key.
                 candidates = _items_under(self, hash_key)

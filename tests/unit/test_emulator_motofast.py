@@ -135,6 +135,28 @@ def _answers(client: Any) -> list[Any]:
         (
             "query",
             {
+                "IndexName": "due",
+                "KeyConditionExpression": "bucket = :b AND due BETWEEN :l AND :h",
+                "ExpressionAttributeValues": {
+                    ":b": {"S": "b2"},
+                    ":l": {"N": "2"},
+                    ":h": {"N": "9"},
+                },
+                "Limit": 3,
+            },
+        ),
+        (
+            "query",
+            {
+                "IndexName": "due",
+                "KeyConditionExpression": "bucket = :b AND due >= :l",
+                "ExpressionAttributeValues": {":b": {"S": "b0"}, ":l": {"N": "5"}},
+                "Limit": 40,
+            },
+        ),
+        (
+            "query",
+            {
                 "IndexName": "by_bucket",
                 "KeyConditionExpression": "bucket = :b",
                 "ExpressionAttributeValues": {":b": {"S": "b2"}},
