@@ -67,7 +67,9 @@ result (the same response bytes after parsing, the same item order):
   instead and puts those back: the same state after a failure.
 * **Table queries.** A Query on a table (no index) tested every item of the table for its
   hash key; it now starts from that key's items (:func:`_items_under`). An index Query
-  starts from the items whose string hash key attributes equal the condition's.
+  starts from the items whose string hash key attributes equal the condition's and, with a
+  range key condition, that meet it (:func:`_in_range`, unless the page's limits could then
+  end differently).
 * **The direct path.** Every DynamoDB data call (:data:`DIRECT_OPERATIONS`) went through
   botocore's endpoint resolution, serialization and signing, moto's URL routing and request
   parsing, moto's response serialization and botocore's response parsing: about 40 % of a
