@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
@@ -23,7 +22,7 @@ from lifecycle.rules.records import ERASED_AT, CustomerRecord, is_valid_timezone
 from lifecycle.store import consent as trail
 from lifecycle.store.dates import customer_ids_with_date, save_dates
 from lifecycle.store.errors import condition_failed
-from lifecycle.store.models import ConsentEventModel, CustomerModel
+from lifecycle.store.models import ConsentEventModel, CustomerModel, connection_of
 
 
 class CustomerErasedError(RuntimeError):
@@ -293,7 +292,7 @@ def _write_consent(
         else CustomerModel.updated_at == model.updated_at
     )
     try:
-        with TransactWrite(connection=Connection(region=CustomerModel.Meta.region)) as write:
+        with TransactWrite(connection=connection_of(CustomerModel)) as write:
             write.update(
                 CustomerModel(customer_id=model.customer_id),
                 actions=actions,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -37,7 +36,12 @@ from lifecycle.store.ledger import (
     get,
     lease_expired,
 )
-from lifecycle.store.models import CampaignFeedbackModel, DeliveryModel, HistoryEntry
+from lifecycle.store.models import (
+    CampaignFeedbackModel,
+    DeliveryModel,
+    HistoryEntry,
+    connection_of,
+)
 
 _FEEDBACK_RANK = {SENT: 0, DELIVERED: 1, BOUNCED: 2, COMPLAINED: 3}
 _FEEDBACK_ATTEMPTS = 3
@@ -153,7 +157,7 @@ def _move(
     counts: list[Action] = [c.add(d) for c, d in zip(counters, deltas, strict=True) if d]
     counts.append(CampaignFeedbackModel.updated_at.set(utc_iso(now)))
     try:
-        with TransactWrite(connection=Connection(region=DeliveryModel.Meta.region)) as write:
+        with TransactWrite(connection=connection_of(DeliveryModel)) as write:
             write.update(item, actions=actions, condition=condition)
             write.update(CampaignFeedbackModel(campaign_id=item.campaign_id), actions=counts)
     except TransactWriteError as exc:

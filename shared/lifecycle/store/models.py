@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
@@ -452,6 +453,13 @@ _TABLE_ENV = {
     SendBudgetModel: "BUDGETS_TABLE",
     ConsentEventModel: "CONSENT_EVENTS_TABLE",
 }
+
+
+def connection_of(model: type[Model]) -> Connection:
+    """The model's own botocore connection, for a ``TransactWrite`` that starts from it: one
+    client per process (dropped with the tables by :func:`configure_tables`) instead of a new
+    client, and a new read of botocore's data files, per transaction."""
+    return model._get_connection().connection
 
 
 def configure_tables() -> None:
