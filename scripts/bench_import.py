@@ -213,14 +213,21 @@ def run(lines: int, kind: str, chunk_bytes: int | None, workers: int, units: boo
             )
         scale = 1_000_000 / lines
         slowest = max(chunk_seconds, default=wall)
-        print(
-            f"1,000,000 lines: about {round(chunks * scale)} chunks, planning "
-            f"{planned * scale:.0f} s (limit {LAMBDA_LIMIT_SECONDS} s), each chunk about "
-            f"{slowest:.0f} s (ImportChunkFunction timeout {CHUNK_TIMEOUT_SECONDS} s, "
-            f"Lambda limit {LAMBDA_LIMIT_SECONDS} s); one worker in turn: "
-            f"{(wall - planned) * scale:.0f} s, 10 in parallel (MaximumConcurrency): "
-            f"{(wall - planned) * scale / 10 + planned * scale:.0f} s"
-        )
+        if not chunk_seconds:
+            print(
+                "one chunk: the S3 event's invocation imported the file itself; for the "
+                "chunked figures and the 1,000,000-line projection use more lines or a "
+                "smaller --chunk-bytes"
+            )
+        else:
+            print(
+                f"1,000,000 lines: about {round(chunks * scale)} chunks, planning "
+                f"{planned * scale:.0f} s (limit {LAMBDA_LIMIT_SECONDS} s), each chunk about "
+                f"{slowest:.0f} s (ImportChunkFunction timeout {CHUNK_TIMEOUT_SECONDS} s, "
+                f"Lambda limit {LAMBDA_LIMIT_SECONDS} s); one worker in turn: "
+                f"{(wall - planned) * scale:.0f} s, 10 in parallel (MaximumConcurrency): "
+                f"{(wall - planned) * scale / 10 + planned * scale:.0f} s"
+            )
         # On DynamoDB a call waits on the network (~5-10 ms) and the worker's threads overlap
         # those waits; on moto every call is CPU in this process, so threads do not help.
         per_line = meter.calls / lines
