@@ -124,6 +124,7 @@ def conversions_report(ledger: list[dict[str, Any]], now: datetime) -> dict[str,
     interval, occurrences whose attribution window is still open)."""
     from lifecycle.campaigns.repository import get_stored
     from lifecycle.features.conversions import campaign_conversions
+    from lifecycle.store.models import DeliveryModel
 
     campaigns = sorted(
         {
@@ -133,11 +134,17 @@ def conversions_report(ledger: list[dict[str, Any]], now: datetime) -> dict[str,
             and (item["status"]["S"] in ACCEPTED or item.get("reason", {}).get("S") == "holdout")
         }
     )
+    # The ledger was read already: the feature gets each campaign's items instead of reading
+    # them again through the send-time index (which holds every campaign's items).
+    items: dict[str, list[DeliveryModel]] = defaultdict(list)
+    for item in ledger:
+        if item["campaign_id"]["S"] in campaigns:
+            items[item["campaign_id"]["S"]].append(DeliveryModel.from_raw_data(item))
     report: dict[str, Any] = {}
     for campaign_id in campaigns:
         stored = get_stored(campaign_id)
         days = stored.campaign.attribution_days if stored is not None else 7
-        figures = campaign_conversions(campaign_id, days, now)
+        figures = campaign_conversions(campaign_id, days, now, items[campaign_id])
         report[campaign_id] = {name: figures[name] for name in CONVERSION_FIELDS}
     return report
 

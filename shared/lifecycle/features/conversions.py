@@ -20,6 +20,7 @@ converted).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,12 +47,12 @@ class _Group:
 
 
 def _units(
-    campaign_id: str,
+    items: Iterable[ledger.Delivery],
 ) -> tuple[dict[tuple[str, str], datetime], dict[tuple[str, str], datetime]]:
     """(customer, occurrence) -> its planned send time, for sent and for held-back units."""
     sent: dict[tuple[str, str], datetime] = {}
     held: dict[tuple[str, str], datetime] = {}
-    for item in ledger.by_campaign(campaign_id):
+    for item in items:
         if item.test:
             continue
         unit = (item.customer_id, ledger.occurrence_id(item.delivery_id))
@@ -89,10 +90,16 @@ def _measure(units: dict[tuple[str, str], datetime], days: int, now: datetime) -
     return group
 
 
-def campaign_conversions(campaign_id: str, attribution_days: int, now: datetime) -> dict[str, Any]:
+def campaign_conversions(
+    campaign_id: str,
+    attribution_days: int,
+    now: datetime,
+    items: Iterable[ledger.Delivery] | None = None,
+) -> dict[str, Any]:
     """Recipients and holdout, their conversions and rates, the lift with its 95% interval,
-    revenue per member of each group."""
-    sent, held = _units(campaign_id)
+    revenue per member of each group. ``items``: the campaign's ledger items when the caller
+    has them already (the local runner's read-back), else they are read."""
+    sent, held = _units(ledger.by_campaign(campaign_id) if items is None else items)
     recipients = _measure(sent, attribution_days, now)
     holdout = _measure(held, attribution_days, now)
     measured = lift(recipients.conversions, recipients.units, holdout.conversions, holdout.units)
