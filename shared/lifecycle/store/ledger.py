@@ -332,6 +332,17 @@ def get_to_send(item_id: str) -> DeliveryModel | None:
     return get(item_id)
 
 
+def _conditional(item: DeliveryModel, actions: list[Action], condition: Condition) -> None:
+    """One write of ``actions`` if ``condition`` holds, else :class:`LedgerConflictError`
+    (another worker changed the item first)."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise LedgerConflictError(item.delivery_id) from None
+        raise
+
+
 def _history(status: str, now: datetime, reason: str | None = None) -> Action:
     entry = HistoryEntry(at=utc_iso(now), status=status, reason=reason)
     return DeliveryModel.history.set(DeliveryModel.history.append([entry]))
@@ -339,21 +350,17 @@ def _history(status: str, now: datetime, reason: str | None = None) -> Action:
 
 def claim(item: DeliveryModel, now: datetime, lease_seconds: int) -> DeliveryModel:
     """queued -> sending with a lease. Raise :class:`LedgerConflictError` if not queued."""
-    try:
-        item.update(
-            actions=[
-                DeliveryModel.status.set(SENDING),
-                DeliveryModel.lease_until.set(utc_iso(now + timedelta(seconds=lease_seconds))),
-                DeliveryModel.attempts.add(1),
-                DeliveryModel.updated_at.set(utc_iso(now)),
-                _history(SENDING, now),
-            ],
-            condition=DeliveryModel.status == QUEUED,
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            raise LedgerConflictError(item.delivery_id) from None
-        raise
+    _conditional(
+        item,
+        [
+            DeliveryModel.status.set(SENDING),
+            DeliveryModel.lease_until.set(utc_iso(now + timedelta(seconds=lease_seconds))),
+            DeliveryModel.attempts.add(1),
+            DeliveryModel.updated_at.set(utc_iso(now)),
+            _history(SENDING, now),
+        ],
+        DeliveryModel.status == QUEUED,
+    )
     return item
 
 
@@ -370,21 +377,17 @@ def _finish(
     reason: str | None,
     expected: str,
 ) -> None:
-    try:
-        item.update(
-            actions=[
-                DeliveryModel.status.set(status),
-                DeliveryModel.updated_at.set(utc_iso(now)),
-                DeliveryModel.lease_until.remove(),
-                _history(status, now, reason),
-                *actions,
-            ],
-            condition=DeliveryModel.status == expected,
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            raise LedgerConflictError(item.delivery_id) from None
-        raise
+    _conditional(
+        item,
+        [
+            DeliveryModel.status.set(status),
+            DeliveryModel.updated_at.set(utc_iso(now)),
+            DeliveryModel.lease_until.remove(),
+            _history(status, now, reason),
+            *actions,
+        ],
+        DeliveryModel.status == expected,
+    )
 
 
 def mark_sent(item: DeliveryModel, now: datetime, provider_message_id: str | None) -> None:
@@ -397,22 +400,18 @@ def mark_sent(item: DeliveryModel, now: datetime, provider_message_id: str | Non
 def mark_sent_ahead(item: DeliveryModel, now: datetime) -> None:
     """queued -> sent in one conditional write, just before the provider call (the module's
     docstring). Raise :class:`LedgerConflictError` if another worker got there first."""
-    try:
-        item.update(
-            actions=[
-                DeliveryModel.status.set(SENT),
-                DeliveryModel.sent_at.set(utc_iso(now)),
-                DeliveryModel.attempts.add(1),
-                DeliveryModel.updated_at.set(utc_iso(now)),
-                DeliveryModel.reason.remove(),
-                _history(SENT, now),
-            ],
-            condition=DeliveryModel.status == QUEUED,
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            raise LedgerConflictError(item.delivery_id) from None
-        raise
+    _conditional(
+        item,
+        [
+            DeliveryModel.status.set(SENT),
+            DeliveryModel.sent_at.set(utc_iso(now)),
+            DeliveryModel.attempts.add(1),
+            DeliveryModel.updated_at.set(utc_iso(now)),
+            DeliveryModel.reason.remove(),
+            _history(SENT, now),
+        ],
+        DeliveryModel.status == QUEUED,
+    )
 
 
 def mark_skipped(item: DeliveryModel, now: datetime, reason: str, expected: str = SENDING) -> None:
@@ -466,18 +465,14 @@ def mark_skipped_for(
     """``expected`` -> skipped(reason) with ``detail`` in the history entry (the messaging
     policy: ``outranked`` names the campaign that took the customer's slot that day)."""
     entry = HistoryEntry(at=utc_iso(now), status=SKIPPED, reason=reason, detail=detail)
-    try:
-        item.update(
-            actions=[
-                DeliveryModel.status.set(SKIPPED),
-                DeliveryModel.reason.set(reason),
-                DeliveryModel.updated_at.set(utc_iso(now)),
-                DeliveryModel.lease_until.remove(),
-                DeliveryModel.history.set(DeliveryModel.history.append([entry])),
-            ],
-            condition=DeliveryModel.status == expected,
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            raise LedgerConflictError(item.delivery_id) from None
-        raise
+    _conditional(
+        item,
+        [
+            DeliveryModel.status.set(SKIPPED),
+            DeliveryModel.reason.set(reason),
+            DeliveryModel.updated_at.set(utc_iso(now)),
+            DeliveryModel.lease_until.remove(),
+            DeliveryModel.history.set(DeliveryModel.history.append([entry])),
+        ],
+        DeliveryModel.status == expected,
+    )
