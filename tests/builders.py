@@ -1,12 +1,33 @@
-"""Builders for the campaign and customer documents tests feed to the importer and runner.
+"""Builders for the campaign and customer documents tests feed to the importer and runner,
+and for the planner's ledger items.
 
-Each returns a new plain dict (the JSON a marketer or a customer file would give); keyword
-arguments replace top-level fields, so a test states only what matters to it.
+Each returns a new value (documents: the JSON a marketer or a customer file would give);
+keyword arguments replace top-level fields, so a test states only what matters to it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from lifecycle.store.ledger import PlannedDelivery
+
+
+def planned_delivery(customer_id: str, deliver_at: datetime, **overrides: Any) -> PlannedDelivery:
+    """A birthday e-mail of campaign ``camp`` planned for ``deliver_at`` (UTC), as the planner
+    hands it to ``ledger.create``."""
+    fields: dict[str, Any] = {
+        "campaign_id": "camp",
+        "customer_id": customer_id,
+        "occurrence": "2027",
+        "occasion": "birthday",
+        "channel": "email",
+        "deliver_at": deliver_at,
+        "local_send_time": deliver_at,
+        "timezone": "UTC",
+        "context": {},
+    }
+    return PlannedDelivery(**{**fields, **overrides})
 
 
 def email_content(subject: str, text: str, locale: str = "en") -> dict[str, Any]:

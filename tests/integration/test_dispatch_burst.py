@@ -16,7 +16,7 @@ from lifecycle.pipeline.dispatcher import DispatchReport, dispatch_due, over_cap
 from lifecycle.rules.records import parse_customer
 from lifecycle.store import ledger
 from lifecycle.store.customers import upsert_customer
-from tests.builders import campaign_doc, customer_doc
+from tests.builders import campaign_doc, customer_doc, planned_delivery
 from tests.events import load_event
 
 T = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
@@ -39,17 +39,7 @@ class RecordingSqs:
 
 def _burst(count: int) -> None:
     for n in range(count):
-        planned = ledger.PlannedDelivery(
-            campaign_id="camp",
-            customer_id=f"c-{n:04d}",
-            occurrence="2027",
-            occasion="birthday",
-            channel="email",
-            deliver_at=T,
-            local_send_time=T,
-            timezone="UTC",
-            context={"type": "birthday"},
-        )
+        planned = planned_delivery(f"c-{n:04d}", T, context={"type": "birthday"})
         assert ledger.create(planned, T - timedelta(days=1), shards=SHARDS, ttl_days=30)
 
 

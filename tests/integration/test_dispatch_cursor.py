@@ -17,7 +17,7 @@ from lifecycle.features.importer import import_customers
 from lifecycle.pipeline.dispatcher import dispatch_due
 from lifecycle.pipeline.planner import PlanSettings, plan_dated
 from lifecycle.store import dispatch_cursors, ledger
-from tests.builders import birthday_campaign, customer_doc
+from tests.builders import birthday_campaign, customer_doc, planned_delivery
 
 NOW = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
 KEY = b"dispatch-cursor-test-key"
@@ -45,18 +45,7 @@ class Sqs:
 def _plan(count: int, deliver_at: datetime = NOW, skip: str | None = None) -> list[str]:
     ids = []
     for n in range(count):
-        planned = ledger.PlannedDelivery(
-            campaign_id="camp",
-            customer_id=f"c-{n:03d}{'-s' if skip else ''}",
-            occurrence="2027",
-            occasion="birthday",
-            channel="email",
-            deliver_at=deliver_at,
-            local_send_time=deliver_at,
-            timezone="UTC",
-            context={},
-            skip_reason=skip,
-        )
+        planned = planned_delivery(f"c-{n:03d}{'-s' if skip else ''}", deliver_at, skip_reason=skip)
         assert ledger.create(planned, NOW - timedelta(days=1), shards=1, ttl_days=30)
         ids.append(planned.delivery_id)
     return ids
@@ -66,17 +55,7 @@ def test_given_due_and_skipped_items_when_dispatched_then_only_the_due_ones_once
     # Given 3 items to send, 2 recorded skipped when planned and 1 due only tomorrow
     due = _plan(3)
     _plan(2, skip="no_consent")
-    tomorrow = ledger.PlannedDelivery(
-        campaign_id="camp",
-        customer_id="later",
-        occurrence="2027",
-        occasion="birthday",
-        channel="email",
-        deliver_at=NOW + timedelta(days=1),
-        local_send_time=NOW + timedelta(days=1),
-        timezone="UTC",
-        context={},
-    )
+    tomorrow = planned_delivery("later", NOW + timedelta(days=1))
     assert ledger.create(tomorrow, NOW - timedelta(days=1), shards=1, ttl_days=30)
     sqs = Sqs()
     # When the dispatcher fires twice at the same instant

@@ -21,7 +21,7 @@ from lifecycle.pipeline.dispatcher import dispatch_due
 from lifecycle.pipeline.planner import PlanSettings, plan_dated
 from lifecycle.pipeline.sender import SendDependencies, process_delivery
 from lifecycle.store import ledger
-from tests.builders import birthday_campaign
+from tests.builders import birthday_campaign, planned_delivery
 
 KEY = b"integration-test-signing-key"
 T0 = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
@@ -104,17 +104,7 @@ def test_given_a_burst_when_dispatched_then_one_cursor_write_per_shard_not_per_m
     table = get_settings().deliveries_table
     for n in range(40):
         ledger.create(
-            ledger.PlannedDelivery(
-                campaign_id="bday",
-                customer_id=f"c-{n + 2}",
-                occurrence="2027",
-                occasion="birthday",
-                channel="email",
-                deliver_at=DUE,
-                local_send_time=DUE,
-                timezone="UTC",
-                context={},
-            ),
+            planned_delivery(f"c-{n + 2}", DUE, campaign_id="bday"),
             T0,
             shards=4,
             ttl_days=400,
@@ -158,17 +148,7 @@ def test_given_many_items_when_read_by_customer_then_every_item_in_index_order(
     for n in range(ledger.BATCH_GET + 5):
         at = T0 + timedelta(minutes=n)
         ledger.create(
-            ledger.PlannedDelivery(
-                campaign_id="bday",
-                customer_id="c-1",
-                occurrence=f"o{n:03d}",
-                occasion="birthday",
-                channel="email",
-                deliver_at=at,
-                local_send_time=at,
-                timezone="UTC",
-                context={},
-            ),
+            planned_delivery("c-1", at, campaign_id="bday", occurrence=f"o{n:03d}"),
             T0,
             shards=4,
             ttl_days=400,

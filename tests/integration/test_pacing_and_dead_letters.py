@@ -13,6 +13,7 @@ from lifecycle.core.aws import client
 from lifecycle.pipeline.dispatcher import dispatch_due, firing_capacity
 from lifecycle.pipeline.reconciler import reconcile_dead_letters
 from lifecycle.store import dispatch_cursors, ledger
+from tests.builders import planned_delivery
 
 NOW = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -32,17 +33,7 @@ class RecordingSqs:
 def _plan(count: int, deliver_at: datetime = NOW, prefix: str = "c") -> list[str]:
     ids = []
     for n in range(count):
-        planned = ledger.PlannedDelivery(
-            campaign_id="camp",
-            customer_id=f"{prefix}-{n:04d}",
-            occurrence="2027",
-            occasion="birthday",
-            channel="email",
-            deliver_at=deliver_at,
-            local_send_time=deliver_at,
-            timezone="UTC",
-            context={"type": "birthday"},
-        )
+        planned = planned_delivery(f"{prefix}-{n:04d}", deliver_at, context={"type": "birthday"})
         assert ledger.create(planned, NOW - timedelta(days=1), shards=1, ttl_days=30)
         ids.append(planned.delivery_id)
     return ids
