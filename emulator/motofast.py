@@ -1068,6 +1068,30 @@ def _shared_loader_cache(generic: Callable[..., None]) -> Callable[..., None]:
     return init
 
 
+_MISSING = object()
+
+
+@contextmanager
+def _patched(patches: list[tuple[Any, str, Callable[[Any], Any]]]) -> Iterator[None]:
+    """Replace each ``owner.name`` by ``make(original)`` for the block, then put back exactly
+    what the owner itself held (removing what it only inherited). ``original``: the owner's
+    own attribute (a classmethod object stays one), else the inherited one."""
+    saved: list[tuple[Any, str, Any]] = []
+    try:
+        for owner, name, make in patches:
+            own = owner.__dict__.get(name, _MISSING)
+            replacement = make(getattr(owner, name) if own is _MISSING else own)
+            saved.append((owner, name, own))
+            setattr(owner, name, replacement)
+        yield
+    finally:
+        for owner, name, own in reversed(saved):
+            if own is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, own)
+
+
 @contextmanager
 def fast_moto() -> Iterator[None]:
     """Install the fast paths for the duration of the block (a no-op with LCM_PLAIN_MOTO=1)."""
@@ -1092,79 +1116,29 @@ def fast_moto() -> Iterator[None]:
     ast = _ast()
     DepthFirstTraverser, Node = ast.DepthFirstTraverser, ast.Node  # noqa: N806
 
-    saved = (
-        BaseJSONSerializer.__dict__["_serialize_type_structure"],
-        Table.__dict__["all_items"],
-        Table.__dict__["query"],
-        Item.__dict__["project"],
-        DepthFirstTraverser.__dict__["traverse_node_recursively"],
-        Node.__dict__["find_clauses"],
-        BaseClient.__dict__["_make_api_call"],
-        DynamoDBBackend.__dict__["transact_write_items"],
-        UpdateExpressionParser.__dict__["make"],
-        UpdateExpressionValidator.__dict__.get("__init__"),
-        UpdateExpressionValidator.__dict__.get("validate"),
-        UpdateExpressionExecutor.__dict__["execute"],
-        ConditionExpressionParser.__dict__["_lex_condition_expression"],
-        table_module.__dict__["copy"],
-        Table.__dict__["scan"],
-        Table.__dict__["put_item"],
-        Table.__dict__["delete_item"],
-        Loader.__dict__["__init__"],
-        DynamoType.__dict__["size"],
-        DynamoResult.__dict__["__init__"],
-        DynamoResult.__dict__.get("execute_result"),
-    )
     _DYNAMO_TYPE[:] = [DynamoType]
-    setattr(BaseJSONSerializer, "_serialize_type_structure", _fast_structure(saved[0]))  # noqa: B010
-    setattr(Table, "all_items", _fast_all_items)  # noqa: B010
-    setattr(Table, "query", _fast_query(saved[2]))  # noqa: B010
-    setattr(Item, "project", _fast_project)  # noqa: B010
-    setattr(DepthFirstTraverser, "traverse_node_recursively", _fast_traverse(saved[4]))  # noqa: B010
-    setattr(Node, "find_clauses", _fast_find_clauses)  # noqa: B010
-    setattr(BaseClient, "_make_api_call", _fast_api_call(saved[6]))  # noqa: B010
-    setattr(DynamoDBBackend, "transact_write_items", _fast_transact(saved[7]))  # noqa: B010
-    setattr(UpdateExpressionParser, "make", classmethod(_fast_parse(saved[8].__func__)))  # noqa: B010
-    setattr(UpdateExpressionValidator, "__init__", _fast_validator_init)  # noqa: B010
-    fast_validate = _fast_validate(UpdateExpressionValidator.validate)
-    setattr(UpdateExpressionValidator, "validate", fast_validate)  # noqa: B010
-    setattr(UpdateExpressionExecutor, "execute", _fast_execute(saved[11]))  # noqa: B010
-    setattr(ConditionExpressionParser, "_lex_condition_expression", _fast_lex(saved[12]))  # noqa: B010
-    setattr(table_module, "copy", _ReadCopies)  # noqa: B010
-    setattr(Table, "scan", _fast_scan(saved[14]))  # noqa: B010
-    setattr(Table, "put_item", _versioned(saved[15]))  # noqa: B010
-    setattr(Table, "delete_item", _versioned(saved[16]))  # noqa: B010
-    setattr(Loader, "__init__", _shared_loader_cache(saved[17]))  # noqa: B010
-    setattr(DynamoType, "size", _fast_size)  # noqa: B010
-    setattr(DynamoResult, "__init__", _lazy_result(saved[19]))  # noqa: B010
-    setattr(DynamoResult, "execute_result", _converted_first(DynamoResult.execute_result))  # noqa: B010
-    try:
+    patches: list[tuple[Any, str, Callable[[Any], Any]]] = [
+        (BaseJSONSerializer, "_serialize_type_structure", _fast_structure),
+        (Table, "all_items", lambda _: _fast_all_items),
+        (Table, "query", _fast_query),
+        (Item, "project", lambda _: _fast_project),
+        (DepthFirstTraverser, "traverse_node_recursively", _fast_traverse),
+        (Node, "find_clauses", lambda _: _fast_find_clauses),
+        (BaseClient, "_make_api_call", _fast_api_call),
+        (DynamoDBBackend, "transact_write_items", _fast_transact),
+        (UpdateExpressionParser, "make", lambda made: classmethod(_fast_parse(made.__func__))),
+        (UpdateExpressionValidator, "__init__", lambda _: _fast_validator_init),
+        (UpdateExpressionValidator, "validate", _fast_validate),
+        (UpdateExpressionExecutor, "execute", _fast_execute),
+        (ConditionExpressionParser, "_lex_condition_expression", _fast_lex),
+        (table_module, "copy", lambda _: _ReadCopies),
+        (Table, "scan", _fast_scan),
+        (Table, "put_item", _versioned),
+        (Table, "delete_item", _versioned),
+        (Loader, "__init__", _shared_loader_cache),
+        (DynamoType, "size", lambda _: _fast_size),
+        (DynamoResult, "__init__", _lazy_result),
+        (DynamoResult, "execute_result", _converted_first),
+    ]
+    with _patched(patches):
         yield
-    finally:
-        setattr(BaseJSONSerializer, "_serialize_type_structure", saved[0])  # noqa: B010
-        setattr(Table, "all_items", saved[1])  # noqa: B010
-        setattr(Table, "query", saved[2])  # noqa: B010
-        setattr(Item, "project", saved[3])  # noqa: B010
-        setattr(DepthFirstTraverser, "traverse_node_recursively", saved[4])  # noqa: B010
-        setattr(Node, "find_clauses", saved[5])  # noqa: B010
-        setattr(BaseClient, "_make_api_call", saved[6])  # noqa: B010
-        setattr(DynamoDBBackend, "transact_write_items", saved[7])  # noqa: B010
-        setattr(UpdateExpressionParser, "make", saved[8])  # noqa: B010
-        for name, method in (("__init__", saved[9]), ("validate", saved[10])):
-            if method is None:
-                delattr(UpdateExpressionValidator, name)
-            else:
-                setattr(UpdateExpressionValidator, name, method)
-        setattr(UpdateExpressionExecutor, "execute", saved[11])  # noqa: B010
-        setattr(ConditionExpressionParser, "_lex_condition_expression", saved[12])  # noqa: B010
-        setattr(table_module, "copy", saved[13])  # noqa: B010
-        setattr(Table, "scan", saved[14])  # noqa: B010
-        setattr(Table, "put_item", saved[15])  # noqa: B010
-        setattr(Table, "delete_item", saved[16])  # noqa: B010
-        setattr(Loader, "__init__", saved[17])  # noqa: B010
-        setattr(DynamoType, "size", saved[18])  # noqa: B010
-        setattr(DynamoResult, "__init__", saved[19])  # noqa: B010
-        if saved[20] is None:
-            delattr(DynamoResult, "execute_result")
-        else:
-            setattr(DynamoResult, "execute_result", saved[20])  # noqa: B010
