@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -320,29 +321,32 @@ def _more_answers(client: Any) -> list[Any]:
     return answers
 
 
-def test_given_batch_transaction_and_failing_calls_when_fast_then_answers_are_moto_s():
+def _fresh() -> Iterator[Any]:
+    """A client on a fresh mocked account with table ``t`` holding :data:`ITEMS`."""
     import boto3
     from moto import mock_aws
 
-    def fresh() -> Iterator[Any]:
-        with mock_aws():
-            client = boto3.Session(region_name="us-east-1").client("dynamodb")
-            client.create_table(
-                TableName="t",
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "N"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            for item in ITEMS:
-                client.put_item(TableName="t", Item=item)
-            yield client
+    with mock_aws():
+        client = boto3.Session(region_name="us-east-1").client("dynamodb")
+        client.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for item in ITEMS:
+            client.put_item(TableName="t", Item=item)
+        yield client
 
+
+def test_given_batch_transaction_and_failing_calls_when_fast_then_answers_are_moto_s():
+    fresh = _fresh
     # Given moto's own answers on a fresh table
     for client in fresh():
         plain = _more_answers(client)
@@ -365,3 +369,91 @@ def test_given_values_of_every_type_when_sized_fast_then_moto_s_sizes():
     values += [DynamoType({"M": item}) for item in ITEMS[:5]]
     values += [DynamoType({"B": "AAEC"}), DynamoType({"BS": ["AAEC", b"\x01"]})]
     assert [_fast_size(value) for value in values] == [value.size() for value in values]
+
+
+def _condition_answers(client: Any) -> list[Any]:
+    """Conditional writes and filtered reads: the same condition text with other values (the
+    fast path parses a text once and binds each call's values), every function and
+    comparison, values of every type, and the errors of unused placeholders."""
+    from botocore.exceptions import ClientError
+
+    def call(operation: str, **params: Any) -> Any:
+        try:
+            answer = getattr(client, operation)(**params)
+        except ClientError as error:
+            return (type(error).__name__, error.response["Error"]["Message"])
+        answer.pop("ResponseMetadata")
+        return answer
+
+    answers = []
+    condition = "attribute_not_exists(pk) OR (#d < :due AND begins_with(#t, :prefix))"
+    for n, due, prefix in ((1, "9", "h"), (2, "1", "h"), (3, "99", "x"), (4, "99", "hé")):
+        answers.append(
+            call(
+                "update_item",
+                TableName="t",
+                Key={"pk": ITEMS[n]["pk"], "sk": ITEMS[n]["sk"]},
+                UpdateExpression="SET #v = :due",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#d": "due", "#t": "text", "#v": "seen"},
+                ExpressionAttributeValues={":due": {"N": due}, ":prefix": {"S": prefix}},
+                ReturnValues="ALL_NEW",
+            )
+        )
+    filters = [
+        ("#f = :v", {":v": {"BOOL": True}}),
+        ("#f = :v", {":v": {"BOOL": False}}),
+        ("#d BETWEEN :lo AND :hi", {":lo": {"N": "2"}, ":hi": {"N": "5"}}),
+        ("#d BETWEEN :lo AND :hi", {":lo": {"N": "6"}, ":hi": {"N": "9"}}),
+        ("#d IN (:a, :b, :c)", {":a": {"N": "1"}, ":b": {"N": "3"}, ":c": {"N": "7"}}),
+        ("contains(#tags, :v)", {":v": {"S": "t5"}}),
+        ("contains(#tags, :v)", {":v": {"S": "a"}}),
+        ("size(#t) > :n", {":n": {"N": "30"}}),
+        ("attribute_type(#f, :type)", {":type": {"S": "BOOL"}}),
+        ("#n = :m", {":m": {"M": {"list": {"L": []}}}}),
+        ("NOT #d <> :v", {":v": {"N": "4"}}),
+        ("#d < :v", {":v": {"N": "4"}, ":unused": {"N": "1"}}),
+    ]
+    names = {"#f": "flag", "#d": "due", "#tags": "tags", "#t": "text", "#n": "nested"}
+    for expression, values in filters:
+        used = {k: v for k, v in names.items() if k in re.findall(r"#\w+", expression)}
+        answers.append(
+            call(
+                "scan",
+                TableName="t",
+                FilterExpression=expression,
+                ExpressionAttributeNames=used,
+                ExpressionAttributeValues=values,
+            )
+        )
+    answers.append(
+        call(
+            "delete_item",
+            TableName="t",
+            Key={"pk": ITEMS[7]["pk"], "sk": ITEMS[7]["sk"]},
+            ConditionExpression="#d = :d",
+            ExpressionAttributeNames={"#d": "due", "#unused": "x"},
+            ExpressionAttributeValues={":d": ITEMS[7]["due"]},
+        )
+    )
+    answers.append(call("scan", TableName="t", Select="COUNT"))
+    return answers
+
+
+def test_given_one_condition_text_with_other_values_when_fast_then_answers_are_moto_s():
+    # Given moto's own answers on a fresh table
+    for client in _fresh():
+        plain = _condition_answers(client)
+    # When the same calls run on a fresh table with the fast paths
+    with fast_moto():
+        for client in _fresh():
+            fast = _condition_answers(client)
+    # Then every answer and every error is the same, and the values made a difference
+    assert fast == plain
+    outcomes = [answer if isinstance(answer, tuple) else "ok" for answer in plain[:4]]
+    assert outcomes[0] == "ok" and outcomes[1][0] == "ConditionalCheckFailedException"
+    scans = plain[4:16]
+    assert scans[0]["Items"] != scans[1]["Items"], "a cached text bound to the other value"
+    assert scans[2]["Count"] != scans[3]["Count"]
+    assert all(isinstance(scan, dict) for scan in scans), "every filter was accepted"
+    assert "unused" in plain[16][1], "an unused name is refused"
