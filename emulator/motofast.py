@@ -24,7 +24,10 @@ result (the same response bytes after parsing, the same item order):
   ``ProjectionExpression``) converts the whole item to Python values once per projected
   attribute, to pick one attribute out of it. :func:`_fast_project` converts only the
   attributes a projection path can reach (a fresh conversion per path, as moto makes), then
-  builds the result exactly as moto does.
+  builds the result exactly as moto does. A projection of whole top-level attributes (the
+  usual ``ProjectionExpression``) converts only values the conversion could change (numbers,
+  sets, blobs); strings, booleans, nulls and maps and lists of them are shared with the stored
+  item (:func:`_project_top_level`: the projection is read once, to be serialized).
 
 * **Update expressions.** moto walks an ``UpdateExpression``'s syntax tree several times per
   ``UpdateItem``, testing every node with ``isinstance`` against abstract base classes (slow
@@ -59,7 +62,9 @@ result (the same response bytes after parsing, the same item order):
 * **Item sizes.** moto measures items (the 1 MB page of a Query or Scan, the 400 KB limit of
   every attribute set) through ``DynamoType.size``, which builds a ``DynamoType`` per map
   member and set element and asks five type methods; :func:`_fast_size` gives the same
-  count directly, and a simple update checks the limit on a running total.
+  count directly, and a simple update checks the limit on a running total. A Scan measured
+  every item twice (the page's 1 MB limit, then the page's total); each item is measured once
+  per Scan call (:func:`_scan_item_size`).
 * **botocore's data files.** Every botocore session reads the service model and endpoint
   rules from JSON again; PynamoDB makes a session per connection, and a ``TransactWrite``
   with a new ``Connection`` (the consent and feedback transactions) makes one per call:
@@ -203,33 +208,71 @@ def _fast_all_items(table: Any) -> list[Any]:
     return list(_sorted_items(table)[0])
 
 
+_SCAN = threading.local()  # .sizes: item sizes measured during the current Scan call
+
+
 def _fast_scan(generic: Callable[..., Any]) -> Callable[..., Any]:
     def scan(
         self: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
-        if index_name or not exclusive_start_key or "all_items" in self.__dict__:
-            return generic(self, filters, limit, exclusive_start_key, *args, **kwargs)
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        # moto skips the pages already read by comparing every item before the start key
-        # with it; the items after it are found by bisection in the kept order instead.
+        # moto measures each item twice per Scan (the page's 1 MB limit, then the page's
+        # size): the sizes are kept for the call (:func:`_scan_item_size`).
+        outer = getattr(_SCAN, "sizes", None)
+        _SCAN.sizes = {}
         try:
-            start = DynamoType(exclusive_start_key[self.hash_key_attr]).cast_value
-            if self.range_key_attr:
-                start = (start, DynamoType(exclusive_start_key[self.range_key_attr]).cast_value)
-        except (KeyError, TypeError, IndexError):
-            return generic(self, filters, limit, exclusive_start_key, *args, **kwargs)
-        with _QUERY_LOCK:
-            items, keys = _sorted_items(self)
-            after = items[bisect.bisect_right(keys, start) :]
-            self.all_items = lambda: after
-            try:
-                return generic(self, filters, limit, None, *args, **kwargs)
-            finally:
-                del self.all_items
+            return _scan_after(generic, self, filters, limit, exclusive_start_key, args, kwargs)
+        finally:
+            _SCAN.sizes = outer
 
     return scan
+
+
+def _scan_after(
+    generic: Callable[..., Any],
+    table: Any,
+    filters: Any,
+    limit: Any,
+    exclusive_start_key: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
+    if index_name or not exclusive_start_key or "all_items" in table.__dict__:
+        return generic(table, filters, limit, exclusive_start_key, *args, **kwargs)
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    # moto skips the pages already read by comparing every item before the start key
+    # with it; the items after it are found by bisection in the kept order instead.
+    try:
+        start = DynamoType(exclusive_start_key[table.hash_key_attr]).cast_value
+        if table.range_key_attr:
+            start = (start, DynamoType(exclusive_start_key[table.range_key_attr]).cast_value)
+    except (KeyError, TypeError, IndexError):
+        return generic(table, filters, limit, exclusive_start_key, *args, **kwargs)
+    with _QUERY_LOCK:
+        items, keys = _sorted_items(table)
+        after = items[bisect.bisect_right(keys, start) :]
+        table.all_items = lambda: after
+        try:
+            return generic(table, filters, limit, None, *args, **kwargs)
+        finally:
+            del table.all_items
+
+
+def _scan_item_size(generic: Callable[..., Any]) -> Callable[..., Any]:
+    """``Item.size``, kept per item for the length of one Scan call (items do not change
+    while moto builds a page)."""
+
+    def size(self: Any) -> int:
+        sizes = getattr(_SCAN, "sizes", None)
+        if sizes is None:
+            return int(generic(self))
+        kept = sizes.get(id(self))
+        if kept is None:  # the item is kept too: its id cannot be reused during the call
+            kept = sizes[id(self)] = (self, int(generic(self)))
+        return kept[1]
+
+    return size
 
 
 def _unsorted_items(table: Any) -> list[Any]:
@@ -372,6 +415,8 @@ def _fast_project(item: Any, projection_expressions: list[list[str]]) -> Any:
     from moto.dynamodb.models.dynamo_type import Item, deserializer, serializer
     from moto.dynamodb.models.utilities import find_nested_key
 
+    if all(len(expr) == 1 and "[" not in expr[0] for expr in projection_expressions):
+        return _project_top_level(item, [expr[0] for expr in projection_expressions])
     result: dict[str, Any] = {}
     for expr in projection_expressions:
         regular = {
@@ -384,6 +429,42 @@ def _fast_project(item: Any, projection_expressions: list[list[str]]) -> Any:
         range_key=item.range_key,
         attrs=serializer.serialize(result)["M"],
     )
+
+
+def _project_top_level(item: Any, names: list[str]) -> Any:
+    """``Item.project`` for whole top-level attributes. moto converts each one to a Python
+    value and back; a value that conversion cannot change (strings, booleans, nulls, and
+    maps and lists of them) is shared with the stored item instead (the projection is only
+    read, to be serialized), any other goes through the same conversion."""
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, deserializer, serializer
+
+    projected = Item(hash_key=item.hash_key, range_key=item.range_key, attrs={})
+    for name in names:
+        value = item.attrs.get(name)
+        if value is None:
+            continue
+        if not _round_trips(value):
+            value = DynamoType(
+                serializer.serialize(deserializer.deserialize(value.to_regular_json()))
+            )
+        dict.__setitem__(projected.attrs, name, value)
+    return projected
+
+
+def _round_trips(value: Any) -> bool:
+    """Whether moto's conversion to a Python value and back gives ``value`` unchanged."""
+    kind, inner = value.type, value.value
+    if kind == "S":
+        return type(inner) is str
+    if kind == "BOOL":
+        return type(inner) is bool
+    if kind == "NULL":
+        return inner is True
+    if kind == "M":
+        return type(inner) is dict and all(_round_trips(member) for member in inner.values())
+    if kind == "L":
+        return type(inner) is list and all(_round_trips(member) for member in inner)
+    return False
 
 
 def _transaction_keys(backend: Any, transact_items: list[dict[str, Any]]) -> list[Any]:
@@ -876,13 +957,11 @@ class _FallbackError(Exception):
 
 class _AsParsed:
     """Stands in for moto's serializer in :func:`_attribute_value`: a blob as botocore hands
-    it to the caller. On the direct path moto keeps a blob as the base64 text of the request
-    (its request parser, which decodes it, is skipped), so text is decoded here, as
-    :func:`_dynamo_parsed` does; bytes are handed over as they are."""
+    it to the caller after decoding what moto's serializer base64-encoded."""
 
     @staticmethod
     def _base64(value: Any) -> bytes:
-        return value if isinstance(value, bytes) else base64.b64decode(str(value))
+        return value if isinstance(value, bytes) else str(value).encode("utf-8")
 
 
 _AS_PARSED = _AsParsed()
@@ -978,10 +1057,20 @@ def _converted_first(generic: Callable[..., Any]) -> Callable[..., Any]:
     return execute_result
 
 
-def _wire_default(value: Any) -> Any:
+def _wire_copy(value: Any) -> Any:
+    """A copy of request parameters as moto's request parser hands them to its handler: the
+    JSON types as they are, tuples as lists, blobs as bytes (the base64 of the wire decoded
+    again); anything JSON cannot carry is refused as ``json.dumps`` refuses it."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _wire_copy(member) for key, member in value.items()}
+    if kind is list or kind is tuple:
+        return [_wire_copy(member) for member in value]
+    if value is None or kind in (str, int, float, bool):
+        return value
     if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+        return bytes(value)
+    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
 
 
 class _Requests:
@@ -1040,10 +1129,11 @@ def _direct_call(client: Any, operation_name: str, api_params: dict[str, Any]) -
     serialization, signing, moto's URL routing, request parsing and response serialization,
     botocore's response parsing. What a caller can observe is kept: the client's
     ``provide-client-params``, ``before-parameter-build`` and ``after-call`` events run (boto3's
-    DynamoDB resource converts values in them), the request reaches moto as the JSON it would
-    have been sent as (a copy: blobs base64), the answer is what botocore's parser returns for
-    moto's answer (:func:`_parsed`; anything it does not know, and every error, goes through
-    moto's serializer and botocore's parser), errors are raised as botocore raises them.
+    DynamoDB resource converts values in them), the request reaches moto as its request
+    parser would hand it over (a copy, blobs as bytes: :func:`_wire_copy`), the answer is what
+    botocore's parser returns for moto's answer (:func:`_parsed`; anything it does not know,
+    and every error, goes through moto's serializer and botocore's parser), errors are raised
+    as botocore raises them.
     """
     from botocore.awsrequest import AWSResponse
     from moto.core.botocore_stubber import MockRawResponse
@@ -1064,7 +1154,7 @@ def _direct_call(client: Any, operation_name: str, api_params: dict[str, Any]) -
     api_params = client._emit_api_params(
         api_params=api_params, operation_model=operation_model, context=request_context
     )
-    params = json.loads(json.dumps(api_params, default=_wire_default))
+    params = _wire_copy(api_params)
     handler = _moto_handler(operation_name, params, client.meta.region_name)
     method = getattr(handler, camelcase_to_underscores(operation_name))
     parsed: Any = None
@@ -1206,6 +1296,7 @@ def fast_moto() -> Iterator[None]:
         (Table, "delete_item", _versioned),
         (Loader, "__init__", _shared_loader_cache),
         (DynamoType, "size", lambda _: _fast_size),
+        (Item, "size", _scan_item_size),
         (DynamoResult, "__init__", _lazy_result),
         (DynamoResult, "execute_result", _converted_first),
     ]

@@ -437,6 +437,25 @@ def _condition_answers(client: Any) -> list[Any]:
         )
     )
     answers.append(call("scan", TableName="t", Select="COUNT"))
+    # Projections of whole attributes of every type (some shared with the stored item, some
+    # converted as moto converts them), of an absent one, and of nested paths.
+    every = ["pk", "sk", "bucket", "due", "text", "flag", "none", "tags", "scores", "blob"]
+    every += ["blobs", "nested", "absent"]
+    placeholders = {f"#a{n}": name for n, name in enumerate(every)}
+    projections = [
+        (", ".join(placeholders), placeholders),
+        ("#t, #f", {"#t": "text", "#f": "flag"}),
+        ("#n.#el, #n.#e, #s", {"#n": "nested", "#el": "empty_list", "#e": "empty", "#s": "tags"}),
+    ]
+    for projection, names in projections:
+        answers.append(
+            call(
+                "scan",
+                TableName="t",
+                ProjectionExpression=projection,
+                ExpressionAttributeNames=names,
+            )
+        )
     return answers
 
 
@@ -457,3 +476,5 @@ def test_given_one_condition_text_with_other_values_when_fast_then_answers_are_m
     assert scans[2]["Count"] != scans[3]["Count"]
     assert all(isinstance(scan, dict) for scan in scans), "every filter was accepted"
     assert "unused" in plain[16][1], "an unused name is refused"
+    assert plain[18]["Items"][0]["nested"]["M"]["list"]["L"][1] == {"N": "-1E+3"}, "converted"
+    assert all(set(item) == {"text", "flag"} for item in plain[19]["Items"])
