@@ -1,5 +1,5 @@
 """Builders for the campaign and customer documents tests feed to the importer and runner,
-and for the planner's ledger items.
+and for the planner's ledger items and the sender's e-mails.
 
 Each returns a new value (documents: the JSON a marketer or a customer file would give);
 keyword arguments replace top-level fields, so a test states only what matters to it.
@@ -7,9 +7,10 @@ keyword arguments replace top-level fields, so a test states only what matters t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from lifecycle.messages.channels.email import OutgoingEmail
 from lifecycle.store.ledger import PlannedDelivery
 
 
@@ -28,6 +29,27 @@ def planned_delivery(customer_id: str, deliver_at: datetime, **overrides: Any) -
         "context": {},
     }
     return PlannedDelivery(**{**fields, **overrides})
+
+
+def outgoing_email(**overrides: Any) -> OutgoingEmail:
+    """A plain-text birthday e-mail to ``ana@example.com`` as the sender hands it to
+    ``build_mime`` (campaign ``camp``, customer ``c-1``, 2027-03-13 00:00 UTC)."""
+    fields: dict[str, Any] = {
+        "sender": "messages@example.com",
+        "to": "ana@example.com",
+        "to_name": "Ana",
+        "subject": "Hi",
+        "text": "Hello",
+        "html": None,
+        "local_date": datetime(2027, 3, 13, 0, 0, tzinfo=UTC),
+        "unsubscribe_url": "https://x/u/t",
+        "delivery_id": "d-1",
+        "campaign_id": "camp",
+        "customer_id": "c-1",
+        "occasion": "birthday",
+        "locale": "en",
+    }
+    return OutgoingEmail(**{**fields, **overrides})
 
 
 def email_content(subject: str, text: str, locale: str = "en") -> dict[str, Any]:

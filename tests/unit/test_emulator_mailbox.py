@@ -12,8 +12,9 @@ import pytest
 
 from emulator import mailbox
 from lifecycle.features.feedback import delivery_of, parse_event
-from lifecycle.messages.channels.email import OutgoingEmail, build_mime
+from lifecycle.messages.channels.email import build_mime
 from lifecycle.messages.tags import delivery_tags
+from tests.builders import outgoing_email
 
 AT = datetime(2027, 3, 14, 9, 0, 1, tzinfo=UTC)
 DELIVERY = "bday-2027#c-001#2027#email"
@@ -50,20 +51,15 @@ def test_given_delivery_id_when_tagged_here_then_same_tags_as_the_sender(deliver
 def _raw(to: str, delivery_id: str = DELIVERY) -> bytes:
     campaign, customer = delivery_id.split("#")[:2]
     return build_mime(
-        OutgoingEmail(
-            sender="messages@example.com",
+        outgoing_email(
             to=to,
-            to_name="Ana",
             subject="Happy birthday!",
             text="Hi",
-            html=None,
             local_date=AT,
             unsubscribe_url="https://example.com/u/t",
             delivery_id=delivery_id,
             campaign_id=campaign,
             customer_id=customer,
-            occasion="birthday",
-            locale="en",
         )
     ).as_bytes()
 

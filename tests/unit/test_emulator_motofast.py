@@ -37,41 +37,7 @@ ITEMS: list[dict[str, Any]] = [
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        client = boto3.Session(region_name="us-east-1").client("dynamodb")
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": kind}
-                for name, kind in (("pk", "S"), ("sk", "N"), ("bucket", "S"), ("due", "N"))
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "due",
-                    "KeySchema": [
-                        {"AttributeName": "bucket", "KeyType": "HASH"},
-                        {"AttributeName": "due", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": "by_bucket",
-                    "KeySchema": [{"AttributeName": "bucket", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                },
-            ],
-        )
-        for item in ITEMS:
-            client.put_item(TableName="t", Item=item)
-        yield client
+    yield from _fresh(indexes=True)
 
 
 def _answers(client: Any) -> list[Any]:
@@ -321,11 +287,28 @@ def _more_answers(client: Any) -> list[Any]:
     return answers
 
 
-def _fresh() -> Iterator[Any]:
-    """A client on a fresh mocked account with table ``t`` holding :data:`ITEMS`."""
+def _fresh(indexes: bool = False) -> Iterator[Any]:
+    """A client on a fresh mocked account with table ``t`` holding :data:`ITEMS` (with
+    ``indexes``: an ALL index ``due`` on (bucket, due) and a KEYS_ONLY ``by_bucket``)."""
     import boto3
     from moto import mock_aws
 
+    keys = [("pk", "S"), ("sk", "N")] + ([("bucket", "S"), ("due", "N")] if indexes else [])
+    gsis = [
+        {
+            "IndexName": "due",
+            "KeySchema": [
+                {"AttributeName": "bucket", "KeyType": "HASH"},
+                {"AttributeName": "due", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": "by_bucket",
+            "KeySchema": [{"AttributeName": "bucket", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+    ]
     with mock_aws():
         client = boto3.Session(region_name="us-east-1").client("dynamodb")
         client.create_table(
@@ -335,10 +318,10 @@ def _fresh() -> Iterator[Any]:
                 {"AttributeName": "sk", "KeyType": "RANGE"},
             ],
             AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "N"},
+                {"AttributeName": name, "AttributeType": kind} for name, kind in keys
             ],
             BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": gsis} if indexes else {}),
         )
         for item in ITEMS:
             client.put_item(TableName="t", Item=item)

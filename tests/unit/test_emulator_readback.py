@@ -18,16 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from emulator.readback import header_value, message_line, plain_text
-from lifecycle.messages.channels.email import OutgoingEmail, build_mime
+from lifecycle.messages.channels.email import build_mime
+from tests.builders import outgoing_email
 
 AT = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 def _mail(**fields: Any) -> bytes:
     values: dict[str, Any] = {
-        "sender": "messages@example.com",
-        "to": "ana@example.com",
-        "to_name": "Ana",
         "subject": "Happy birthday!",
         "text": "Hi Ana,\n\nhappy birthday.\n",
         "html": "<p>Hi Ana,</p>",
@@ -35,12 +33,9 @@ def _mail(**fields: Any) -> bytes:
         "unsubscribe_url": "https://example.com/v1/u/" + "t" * 180,
         "delivery_id": "bday#c-1#2027#email",
         "campaign_id": "bday",
-        "customer_id": "c-1",
-        "occasion": "birthday",
-        "locale": "en",
+        **fields,
     }
-    values.update(fields)
-    return build_mime(OutgoingEmail(**values)).as_bytes()
+    return build_mime(outgoing_email(**values)).as_bytes()
 
 
 def _reference(data: bytes) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from lifecycle.messages.channels.email import OutgoingEmail, build_mime
 from lifecycle.rules import template_limits
 from lifecycle.rules.records import RecordError, parse_customer
 from lifecycle.rules.templates import RenderError, render
-from tests.builders import campaign_doc, customer_doc, email_content
+from tests.builders import campaign_doc, customer_doc, email_content, outgoing_email
 from tests.events import load_event
 
 NOW = datetime(2027, 3, 13, 0, 0, tzinfo=UTC)
@@ -456,23 +456,7 @@ def test_given_replenishment_campaign_using_order_items_when_saved_then_accepted
 
 # ------------------------------------------------------------- 4: headers stay single-line
 def _mail(**fields: Any) -> OutgoingEmail:
-    values: dict[str, Any] = {
-        "sender": "messages@example.com",
-        "to": "ana@example.com",
-        "to_name": "Ana",
-        "subject": "Hi",
-        "text": "Hello",
-        "html": None,
-        "local_date": NOW,
-        "unsubscribe_url": "https://x/u/t",
-        "delivery_id": "d-1",
-        "campaign_id": "camp",
-        "customer_id": "c-1",
-        "occasion": "birthday",
-        "locale": "en",
-    }
-    values.update(fields)
-    return OutgoingEmail(**values)
+    return outgoing_email(**fields)  # dated NOW, as the rest of this file
 
 
 @pytest.mark.parametrize(
