@@ -181,7 +181,7 @@ def deploy(template: Path = ROOT / "template.yaml") -> Any:
 def aws() -> Iterator[Any]:
     """A moto deployment of template.yaml with the layer bound to its tables.
 
-    moto runs with the runner's fast paths (emulator/motofast.py: the same answers, tested in
+    moto runs with the runner's fast paths (emulator/motofast/: the same answers, tested in
     tests/unit/test_emulator_motofast.py), which take most of moto's own cost off each call.
     Each test gets a fresh deployment (:func:`deploy`).
     """

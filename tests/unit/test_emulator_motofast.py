@@ -1,4 +1,4 @@
-"""The runner's moto fast paths answer exactly as moto does (emulator/motofast.py)."""
+"""The runner's moto fast paths answer exactly as moto does (emulator/motofast/)."""
 
 from __future__ import annotations
 
@@ -346,7 +346,7 @@ def test_given_batch_transaction_and_failing_calls_when_fast_then_answers_are_mo
 def test_given_values_of_every_type_when_sized_fast_then_moto_s_sizes():
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    from emulator.motofast import _fast_size
+    from emulator.motofast.tables import _fast_size
 
     values = [DynamoType(value) for item in ITEMS[:5] for value in item.values()]
     values += [DynamoType({"M": item}) for item in ITEMS[:5]]
