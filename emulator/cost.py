@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import prices
-from emulator.environment import ACCOUNT, REGION, TEMPLATE
+from emulator.environment import ACCOUNT, DYNAMODB_ITEM_OPERATIONS, REGION, TEMPLATE
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
@@ -58,18 +58,6 @@ FEEDBACK_FUNCTION = "FeedbackFunction"
 SENDER_FUNCTION = "SenderFunction"
 
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
-_CAPACITY_OPERATIONS = {
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "Query",
-    "Scan",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-}
 
 
 # ---------------------------------------------------------------------- item sizes
@@ -355,7 +343,7 @@ class CostMeter:
     ) -> Any:
         """Make ``call(params)`` (a DynamoDB operation) and count what it consumed."""
         usage = self.usage(function)
-        if usage is None or operation not in _CAPACITY_OPERATIONS:
+        if usage is None or operation not in DYNAMODB_ITEM_OPERATIONS:
             return call(params)
         asked = params.get("ReturnConsumedCapacity")
         request = {**params, "ReturnConsumedCapacity": "INDEXES"}

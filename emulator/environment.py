@@ -17,6 +17,22 @@ EVENTS = ROOT / "events"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 SENDER_EMAIL = "messages@example.com"
+# DynamoDB's item operations: the calls that consume read or write capacity (what the cost
+# meter counts) and the data calls the runner's direct path hands to moto (emulator.motofast).
+DYNAMODB_ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
 # Template parameters of the local deployment. One dispatch shard: moto answers every index
 # Query with a full table scan, so more shards only cost time here.
 LOCAL_PARAMETERS = {

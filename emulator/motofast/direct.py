@@ -9,23 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from emulator.environment import DYNAMODB_ITEM_OPERATIONS
 from emulator.motofast.serialize import _FallbackError, _parsed
 
 # The data-plane operations the direct path answers; every other call goes the generic way.
-DIRECT_OPERATIONS = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-    }
-)
+DIRECT_OPERATIONS = DYNAMODB_ITEM_OPERATIONS
 
 
 def _wire_copy(value: Any) -> Any:
