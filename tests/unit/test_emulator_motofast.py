@@ -187,21 +187,28 @@ def test_given_plain_moto_asked_when_fast_paths_enter_then_nothing_is_replaced(m
         assert Table.query is before
 
 
+def _call(client: Any, operation: str, **params: Any) -> Any:
+    """One call's answer without its request metadata; an error as (its class, its parsed
+    response without metadata)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = getattr(client, operation)(**params)
+    except ClientError as error:
+        response = dict(error.response)
+        response.pop("ResponseMetadata", None)
+        return (type(error).__name__, response)
+    answer.pop("ResponseMetadata")
+    return answer
+
+
 def _more_answers(client: Any) -> list[Any]:
     """Batch calls, transactions, the resource layer and errors, each answer without its
     request metadata (errors: their class and parsed response)."""
     import boto3
-    from botocore.exceptions import ClientError
 
     def call(operation: str, **params: Any) -> Any:
-        try:
-            answer = getattr(client, operation)(**params)
-        except ClientError as error:
-            response = dict(error.response)
-            response.pop("ResponseMetadata", None)
-            return (type(error).__name__, response)
-        answer.pop("ResponseMetadata")
-        return answer
+        return _call(client, operation, **params)
 
     key = {"pk": {"S": "c-2"}, "sk": {"N": "98"}}
     answers = [
@@ -358,15 +365,9 @@ def _condition_answers(client: Any) -> list[Any]:
     """Conditional writes and filtered reads: the same condition text with other values (the
     fast path parses a text once and binds each call's values), every function and
     comparison, values of every type, and the errors of unused placeholders."""
-    from botocore.exceptions import ClientError
 
     def call(operation: str, **params: Any) -> Any:
-        try:
-            answer = getattr(client, operation)(**params)
-        except ClientError as error:
-            return (type(error).__name__, error.response["Error"]["Message"])
-        answer.pop("ResponseMetadata")
-        return answer
+        return _call(client, operation, **params)
 
     answers = []
     condition = "attribute_not_exists(pk) OR (#d < :due AND begins_with(#t, :prefix))"
@@ -458,6 +459,6 @@ def test_given_one_condition_text_with_other_values_when_fast_then_answers_are_m
     assert scans[0]["Items"] != scans[1]["Items"], "a cached text bound to the other value"
     assert scans[2]["Count"] != scans[3]["Count"]
     assert all(isinstance(scan, dict) for scan in scans), "every filter was accepted"
-    assert "unused" in plain[16][1], "an unused name is refused"
+    assert "unused" in plain[16][1]["Error"]["Message"], "an unused name is refused"
     assert plain[18]["Items"][0]["nested"]["M"]["list"]["L"][1] == {"N": "-1E+3"}, "converted"
     assert all(set(item) == {"text", "flag"} for item in plain[19]["Items"])
