@@ -1,6 +1,6 @@
 """The fast paths of moto's expressions: update expressions parsed, checked and planned once
 per text, syntax trees walked and copied without generic machinery, condition expressions
-lexed once per text and parsed once per text, names and placeholders.
+parsed once per text, names and placeholders.
 
 Part of :mod:`emulator.motofast` (its docstring says why each exists).
 """
@@ -11,7 +11,6 @@ import copy
 import importlib
 import json
 import re
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -161,22 +160,6 @@ def _fast_validate(generic: Callable[..., Any]) -> Callable[..., Any]:
     return validate
 
 
-# Condition expressions' tokens by their text (lexing depends on nothing else).
-_LEXED: dict[str, list[Any]] = {}
-
-
-def _fast_lex(generic: Callable[..., Any]) -> Callable[..., Any]:
-    def _lex_condition_expression(self: Any) -> Any:
-        text = self.condition_expression
-        tokens = _LEXED.get(text)
-        if tokens is None:
-            tokens = _LEXED[text] = list(generic(self))  # errors are raised, not kept
-        # Fresh tokens (and children lists) as moto's lexer makes them: later steps build on them.
-        return deque(token._replace(children=list(token.children)) for token in tokens)
-
-    return _lex_condition_expression
-
-
 # A parsed condition by its text, names and value placeholders (not the values): parsed once
 # with a marker in place of each value, then bound to each call's values by :func:`_bind`.
 _CONDITIONS: dict[
@@ -222,8 +205,8 @@ def _fast_condition_parse(generic: Callable[..., Any]) -> Callable[..., Any]:
 
 def _bind(node: Any, values: dict[str, Any]) -> Any:
     """A copy of a parsed condition with each value marker replaced by the call's value, as
-    moto's parse would have built it (``AttributeValue(values[name])``); paths, literals and
-    anything without a marker below it are shared (evaluation only reads them)."""
+    moto's parse would have built it (``AttributeValue(values[name])``): operator and function
+    nodes are copied, paths and other values shared (evaluation only reads them)."""
     from moto.dynamodb.comparisons import AttributePath, AttributeValue
 
     kind = type(node)
